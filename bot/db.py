@@ -1,0 +1,106 @@
+"""The SQLite store: one file, WAL mode, one connection per thread, named migrations.
+
+Slack listeners run on worker threads and a scheduler may run on another, so each thread
+gets its own connection to the same file. Writes go through :meth:`Store.transaction`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from bot.errors import ConfigError
+
+migrations = Migrations("socialbot")
+
+SEARCH_COLUMNS = ("title_terms", "question_terms", "tag_terms", "body_terms")
+# BM25 weights for the columns above, in the same order.
+SEARCH_WEIGHTS = (4.0, 3.0, 2.0, 1.0)
+
+
+@migrations()
+def m001_knowledge_base(db: Database) -> None:
+    """Curated entries, their normalised search text (FTS5) and optional sentence vectors."""
+    db.table("entries").create(
+        {
+            "id": str,
+            "title": str,
+            "lang": str,
+            "tags": str,
+            "questions": str,
+            "owner": str,
+            "updated": str,
+            "body": str,
+            "source": str,
+        },
+        pk="id",
+    )
+    db.table("entry_search").create(
+        {"entry_id": str, **{column: str for column in SEARCH_COLUMNS}}, pk="entry_id"
+    )
+    db.table("entry_search").enable_fts(SEARCH_COLUMNS, create_triggers=True, tokenize="unicode61")
+    weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
+    db.execute(
+        "insert into entry_search_fts(entry_search_fts, rank) values ('rank', ?)",
+        [f"bm25({weights})"],
+    )
+    db.table("entry_vectors").create(
+        {"entry_id": str, "kind": str, "model": str, "vector": bytes},
+        pk=("entry_id", "kind"),
+    )
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+
+
+class Store:
+    """Thread-safe access to the socialbot database at ``path``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path == ":memory:":
+            raise ConfigError("SOCIALBOT_DB", "':memory:' cannot be shared between threads")
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            raise ConfigError("SOCIALBOT_DB", f"folder {str(parent)!r} does not exist")
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._connections: list[sqlite3.Connection] = []
+        self.db.execute("PRAGMA journal_mode=WAL")
+        with self._write_lock:
+            migrations.apply(self.db)
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, opened on first use."""
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            db = Database(conn)
+            self._local.db = db
+            with self._write_lock:
+                self._connections.append(conn)
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """Run the block in one write transaction; it commits or rolls back as a whole."""
+        with self._write_lock, self.db.atomic() as db:
+            yield db
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._write_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations applied to this database, oldest first."""
+        return [m.name for m in migrations.applied(self.db)]

@@ -1,0 +1,265 @@
+"""The knowledge-base entry: parse it from Markdown or CSV, validate it, write it back.
+
+A Markdown entry is YAML front matter between ``---`` lines, then the answer as Markdown.
+Writing an entry back with :func:`to_markdown` and parsing it again gives the same entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import LANGUAGES
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REQUIRED_FIELDS = ("id", "title", "lang", "updated")
+KNOWN_FIELDS = ("id", "title", "lang", "tags", "questions", "owner", "updated")
+CSV_COLUMNS = ("id", "title", "body", "lang", "tags", "questions")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One curated answer."""
+
+    id: str
+    title: str
+    lang: str
+    body: str
+    tags: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+    owner: str = ""
+    updated: str = ""
+    source: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class EntryError:
+    """What is wrong with one file: where, which field, and what."""
+
+    source: str
+    message: str
+    field: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        what = f"field '{self.field}': " if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+
+class EntryErrors(Exception):
+    """One or more files are invalid; nothing was imported."""
+
+    def __init__(self, errors: list[EntryError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def parse_markdown(text: str, source: str) -> Entry:
+    """Parse one Markdown entry; raise :class:`EntryErrors` describing every problem found."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise EntryErrors([EntryError(source, "must start with a '---' front matter line", line=1)])
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise EntryErrors(
+            [EntryError(source, "front matter is not closed with a '---' line", line=1)]
+        ) from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EntryErrors([EntryError(source, f"invalid YAML: {problem}", line=line)]) from None
+    if not isinstance(meta, dict):
+        raise EntryErrors([EntryError(source, "front matter must be a set of 'key: value' lines")])
+    body = "\n".join(lines[end + 1 :]).strip()
+
+    def line_of(key: str) -> int | None:
+        for number, line in enumerate(lines[1:end], start=2):
+            if line.startswith(f"{key}:"):
+                return number
+        return None
+
+    return _validated(meta, body, source, line_of, expected_id=Path(source).stem)
+
+
+def parse_csv(text: str, source: str) -> list[Entry]:
+    """Parse a CSV with columns ``id,title,body,lang,tags,questions`` (``;``-separated lists)."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("id", "title", "body", "lang") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise EntryErrors([EntryError(source, f"missing column(s): {', '.join(missing)}", line=1)])
+    entries: list[Entry] = []
+    errors: list[EntryError] = []
+    for row in reader:
+        line = reader.line_num
+        meta: dict[str, Any] = {
+            "id": row.get("id"),
+            "title": row.get("title"),
+            "lang": row.get("lang"),
+            "tags": _split(row.get("tags")),
+            "questions": _split(row.get("questions")),
+            "owner": row.get("owner") or "",
+            "updated": row.get("updated") or dt.date.today().isoformat(),
+        }
+        try:
+            entries.append(
+                _validated(meta, (row.get("body") or "").strip(), source, lambda _k, at=line: at)
+            )
+        except EntryErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise EntryErrors(errors)
+    return entries
+
+
+def to_markdown(entry: Entry) -> str:
+    """Render ``entry`` in the knowledge-base Markdown format."""
+    out = ["---", f"id: {entry.id}", f"title: {_scalar(entry.title)}", f"lang: {entry.lang}"]
+    out.append("tags: [" + ", ".join(_scalar(t) for t in entry.tags) + "]")
+    if entry.questions:
+        out.append("questions:")
+        out.extend(f"  - {_scalar(q)}" for q in entry.questions)
+    if entry.owner:
+        out.append(f"owner: {_scalar(entry.owner)}")
+    out.extend([f"updated: {entry.updated}", "---", entry.body, ""])
+    return "\n".join(out)
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[Entry]:
+    """Read every entry under ``paths`` (files or folders); raise EntryErrors listing all bad ones.
+
+    Duplicate ids across files are errors too. Nothing is partially returned.
+    """
+    entries: list[Entry] = []
+    errors: list[EntryError] = []
+    for file in _files(paths, errors):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(EntryError(str(file), f"cannot be read: {exc}"))
+            continue
+        try:
+            if file.suffix.lower() == ".csv":
+                entries.extend(parse_csv(text, str(file)))
+            else:
+                entries.append(parse_markdown(text, str(file)))
+        except EntryErrors as exc:
+            errors.extend(exc.errors)
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.id in seen:
+            errors.append(
+                EntryError(
+                    entry.source, f"duplicate id {entry.id!r}, also in {seen[entry.id]}", "id"
+                )
+            )
+        seen.setdefault(entry.id, entry.source)
+    if errors:
+        raise EntryErrors(errors)
+    return entries
+
+
+def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in (".md", ".csv") and p.name.lower() != "readme.md"
+            )
+        elif path.is_file():
+            yield path
+        else:
+            errors.append(EntryError(str(path), "no such file or folder"))
+
+
+def _validated(
+    meta: dict[str, Any],
+    body: str,
+    source: str,
+    line_of: Any,
+    expected_id: str | None = None,
+) -> Entry:
+    errors: list[EntryError] = []
+
+    def fail(key: str, message: str) -> None:
+        errors.append(EntryError(source, message, key, line_of(key)))
+
+    for key in REQUIRED_FIELDS:
+        if meta.get(key) in (None, ""):
+            fail(key, "is required")
+    for key in meta:
+        if key not in KNOWN_FIELDS:
+            fail(str(key), f"unknown field (known: {', '.join(KNOWN_FIELDS)})")
+    entry_id = str(meta.get("id") or "")
+    if entry_id and not ID_PATTERN.match(entry_id):
+        fail("id", f"{entry_id!r} must be kebab-case: lowercase letters, digits and hyphens")
+    if entry_id and expected_id is not None and entry_id != expected_id:
+        fail("id", f"{entry_id!r} must equal the file name {expected_id!r}")
+    lang = str(meta.get("lang") or "")
+    if lang and lang not in LANGUAGES:
+        fail("lang", f"{lang!r} is not a supported language ({' or '.join(LANGUAGES)})")
+    updated = meta.get("updated")
+    if isinstance(updated, dt.datetime):
+        updated = updated.date()
+    if isinstance(updated, str) and updated:
+        try:
+            updated = dt.date.fromisoformat(updated)
+        except ValueError:
+            fail("updated", f"{updated!r} is not a date (YYYY-MM-DD)")
+    elif updated not in (None, "") and not isinstance(updated, dt.date):
+        fail("updated", "must be a date (YYYY-MM-DD)")
+    tags = _string_list(meta.get("tags"), "tags", fail)
+    questions = _string_list(meta.get("questions"), "questions", fail)
+    if not body:
+        errors.append(EntryError(source, "the answer (Markdown body) is empty", "body"))
+    if errors:
+        raise EntryErrors(errors)
+    return Entry(
+        id=entry_id,
+        title=str(meta["title"]).strip(),
+        lang=lang,
+        body=body,
+        tags=tags,
+        questions=questions,
+        owner=str(meta.get("owner") or "").strip(),
+        updated=updated.isoformat() if isinstance(updated, dt.date) else "",
+        source=source,
+    )
+
+
+def _string_list(value: Any, key: str, fail: Any) -> tuple[str, ...]:
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        fail(key, "must be a list of strings")
+        return ()
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _split(raw: str | None) -> list[str]:
+    return [part.strip() for part in (raw or "").split(";") if part.strip()]
+
+
+def _scalar(value: str) -> str:
+    """A YAML scalar that reads back as exactly ``value``."""
+    dumped = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000)
+    dumped = dumped.strip()
+    if dumped.endswith("\n..."):
+        dumped = dumped[: -len("\n...")]
+    return dumped.removesuffix("...").strip()

@@ -1,0 +1,43 @@
+"""Wire the domain core together from settings: one place that opens everything."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.db import Store
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.entry import load_paths
+from bot.knowledge.semantic import load_embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The long-lived objects a CLI command or the Slack app works with."""
+
+    settings: Settings
+    store: Store
+    kb: KnowledgeBase
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+
+def build_services(settings: Settings, seed: bool = True) -> Services:
+    """Open the store and knowledge base; on an empty database, import the bundled entries."""
+    store = Store(settings.db_path)
+    kb = KnowledgeBase(
+        store,
+        threshold=settings.answer_threshold,
+        embedder=load_embedder(settings.semantic),
+        default_lang=settings.default_lang,
+    )
+    if seed and kb.count() == 0:
+        entries = load_paths([settings.kb_dir])
+        log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
+        kb.import_entries(entries)
+    return Services(settings=settings, store=store, kb=kb)

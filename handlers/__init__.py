@@ -1,0 +1,1 @@
+"""The Slack edge: thin Bolt listeners over the domain core in ``bot``."""

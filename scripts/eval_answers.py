@@ -1,0 +1,206 @@
+"""Measure answer quality on the shared development set, with two baselines in the same run.
+
+    python scripts/eval_answers.py [--kb ../shared/eval/kb] [--questions ...] [--semantic auto]
+
+Accuracy: the right entry at top-1 when answered, or an abstention when no entry answers.
+hit@3: the right entry among the answer and the suggestions (in-scope questions only).
+Confident-wrong: answered, but with a wrong entry or for an out-of-scope question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, utils
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db import Store  # noqa: E402
+from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
+from bot.knowledge.entry import load_paths  # noqa: E402
+from bot.knowledge.semantic import load_embedder  # noqa: E402
+from bot.knowledge.text import words  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+
+
+@dataclass
+class Outcome:
+    """What one system did with one question."""
+
+    kind: str
+    expected: set[str]
+    answered: bool
+    top: str | None
+    top3: list[str]
+
+
+def metrics(outcomes: list[Outcome]) -> dict[str, float]:
+    """Accuracy, top-1 in scope, hit@3, confident-wrong rate and out-of-scope abstention."""
+    in_scope = [o for o in outcomes if o.expected]
+    out_scope = [o for o in outcomes if not o.expected]
+
+    def correct(o: Outcome) -> bool:
+        return (o.answered and o.top in o.expected) if o.expected else not o.answered
+
+    def share(items: list[Outcome], test: Callable[[Outcome], bool]) -> float:
+        return sum(map(test, items)) / len(items) if items else float("nan")
+
+    return {
+        "n": len(outcomes),
+        "accuracy": share(outcomes, correct),
+        "top1_in_scope": share(in_scope, lambda o: o.answered and o.top in o.expected),
+        "hit3_in_scope": share(in_scope, lambda o: bool(o.expected & set(o.top3))),
+        "confident_wrong": share(outcomes, lambda o: o.answered and o.top not in o.expected),
+        "oos_abstained": share(out_scope, lambda o: not o.answered),
+    }
+
+
+def run_engine(kb: KnowledgeBase, questions: list[dict]) -> list[Outcome]:
+    outcomes = []
+    for q in questions:
+        answer = kb.answer(q["q"])
+        top3 = ([answer.best.entry.id] if answer.best else []) + [
+            h.entry.id for h in answer.suggestions
+        ]
+        outcomes.append(
+            Outcome(
+                q["kind"],
+                _expected(q),
+                answer.answered,
+                answer.best.entry.id if answer.best else None,
+                top3[:3],
+            )
+        )
+    return outcomes
+
+
+def best_threshold(
+    scored: list[tuple[dict, list[tuple[str, float]]]],
+) -> tuple[float, list[Outcome]]:
+    """Pick the abstain threshold that maximises accuracy for a baseline's raw scores."""
+    best: tuple[float, float, list[Outcome]] = (-1.0, 0.0, [])
+    cuts = sorted({s for _, ranked in scored for _, s in ranked[:1]} | {float("inf")})
+    for cut in cuts:
+        outcomes = [
+            Outcome(
+                q["kind"],
+                _expected(q),
+                bool(r) and r[0][1] >= cut,
+                r[0][0] if r else None,
+                [i for i, _ in r[:3]],
+            )
+            for q, r in scored
+        ]
+        accuracy = metrics(outcomes)["accuracy"]
+        if accuracy > best[0]:
+            best = (accuracy, cut, outcomes)
+    return best[1], best[2]
+
+
+def bm25_baseline(entries: list[Entry], questions: list[dict]) -> list[tuple[dict, list]]:
+    """Plain FTS5 BM25 over lowercased words of all fields, OR-query, no stemming."""
+    db = sqlite3.connect(":memory:")
+    db.execute("create virtual table docs using fts5(id unindexed, text)")
+    db.executemany(
+        "insert into docs values (?, ?)",
+        [(e.id, " ".join([e.title, *e.questions, *e.tags, e.body])) for e in entries],
+    )
+    scored = []
+    for q in questions:
+        terms = sorted(set(words(q["q"])))
+        ranked: list[tuple[str, float]] = []
+        if terms:
+            query = " OR ".join(f'"{t}"' for t in terms)
+            ranked = [
+                (i, -r)
+                for i, r in db.execute(
+                    "select id, bm25(docs) from docs where docs match ? "
+                    "order by bm25(docs) limit 3",
+                    [query],
+                )
+            ]
+        scored.append((q, ranked))
+    return scored
+
+
+def fuzzy_baseline(entries: list[Entry], questions: list[dict]) -> list[tuple[dict, list]]:
+    """Plain rapidfuzz token_set_ratio of the question against titles and alternative questions."""
+    scored = []
+    for q in questions:
+        best = {
+            e.id: max(
+                fuzz.token_set_ratio(q["q"], p, processor=utils.default_process)
+                for p in (e.title, *e.questions)
+            )
+            for e in entries
+        }
+        scored.append((q, sorted(best.items(), key=lambda kv: -kv[1])[:3]))
+    return scored
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    cols = ["accuracy", "top1_in_scope", "hit3_in_scope", "confident_wrong", "oos_abstained"]
+    out = ["| system | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, m in rows.items():
+        out.append(f"| {name} | " + " | ".join(_fmt(m[c]) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def _fmt(value: float) -> str:
+    return "–" if value != value else f"{value:.2f}"
+
+
+def _expected(q: dict) -> set[str]:
+    return {q["expect"], *q.get("also", [])} if q["expect"] else set()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", default=str(SHARED / "kb"))
+    parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
+    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "off"])
+    parser.add_argument("--threshold", type=float, default=None)
+    args = parser.parse_args()
+
+    questions = [
+        json.loads(line) for line in open(args.questions, encoding="utf-8") if line.strip()
+    ]
+    entries = load_paths([args.kb])
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = KnowledgeBase(Store(Path(tmp) / "eval.db"), embedder=load_embedder(args.semantic))
+        if args.threshold is not None:
+            kb.threshold = args.threshold
+        kb.import_entries(entries)
+        engine = run_engine(kb, questions)
+        kb.store.close()
+    bm25_cut, bm25 = best_threshold(bm25_baseline(entries, questions))
+    fuzzy_cut, fuzzy = best_threshold(fuzzy_baseline(entries, questions))
+
+    semantic = "on" if kb.embedder else "off"
+    rows = {
+        f"socialbot (semantic {semantic}, threshold {kb.threshold})": metrics(engine),
+        f"baseline: FTS5 BM25 (best threshold {bm25_cut:.2f})": metrics(bm25),
+        f"baseline: rapidfuzz token_set_ratio (best threshold {fuzzy_cut:.0f})": metrics(fuzzy),
+    }
+    print(f"{len(questions)} questions, {len(entries)} entries\n")
+    print(table(rows))
+    by_kind: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in engine:
+        by_kind[outcome.kind].append(outcome)
+    print("\nsocialbot per kind:\n")
+    print(table({f"{kind} (n={len(o)})": metrics(o) for kind, o in sorted(by_kind.items())}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

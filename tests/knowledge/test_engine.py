@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.db import Store
+from bot.errors import InvalidInput, NotFound
+from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge.text import detect_language, fold, stem_terms
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Wie mag er namens het merk posten?", "who-may-post"),
+        ("What do I do when a brand account has been hacked?", "hacked-account"),
+        ("Er is ophef over ons merk online, wat moet ik doen?", "crisis-first-hour"),
+        ("how do I propose a pilot", "pilot-proposal"),
+        ("Welke opleiding biedt HR aan?", "training-hr"),
+    ],
+)
+def test_clear_questions_are_answered_with_the_right_entry(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    answer = kb.answer(question)
+    assert answer.best is not None
+    assert answer.best.entry.id == expected
+    assert answer.answered, answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Wie mag er namens het merk psoten?", "who-may-post"),
+        ("What do I do when a brand acount has been hackd?", "hacked-account"),
+        ("how does the social lisening proces work", "listening-process"),
+    ],
+)
+def test_typos_still_find_the_entry(kb: KnowledgeBase, question: str, expected: str) -> None:
+    assert kb.search(question, limit=1)[0].entry.id == expected
+
+
+def test_dutch_compound_words_are_split_into_known_parts(kb: KnowledgeBase) -> None:
+    # "merkaccount" is not in the index; "merk" and "account" are.
+    hits = kb.search("merkaccount gehackt", limit=3)
+    assert "hacked-account" in [h.entry.id for h in hits]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Hoe laat vertrekt de trein naar Antwerpen?",
+        "recipe for chocolate cake",
+    ],
+)
+def test_out_of_scope_questions_are_not_answered(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert not answer.answered
+    assert answer.score < kb.threshold
+    assert len(answer.suggestions) <= 3
+
+
+def test_scores_are_probabilities_and_sorted(kb: KnowledgeBase) -> None:
+    hits = kb.search("crisis ophef merk", limit=5)
+    scores = [h.score for h in hits]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_nothing_matching_gives_no_best_entry(kb: KnowledgeBase) -> None:
+    answer = kb.answer("zzzz qqqq")
+    assert answer.best is None
+    assert not answer.answered
+    assert answer.suggestions == []
+
+
+def test_reply_language_follows_the_question(kb: KnowledgeBase) -> None:
+    assert kb.answer("Wie mag er namens het merk posten?").lang == "nl"
+    assert kb.answer("Who may post on behalf of the brand?").lang == "en"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_is_invalid_input(kb: KnowledgeBase, question: str) -> None:
+    with pytest.raises(InvalidInput):
+        kb.answer(question)
+
+
+def test_very_long_question_is_handled(kb: KnowledgeBase) -> None:
+    answer = kb.answer("crisis " * 20_000)
+    assert answer.best is not None
+    assert len(answer.question) <= 2_000
+
+
+def test_new_entries_are_searchable_at_once(kb: KnowledgeBase) -> None:
+    kb.search("anything", limit=1)  # warm the in-memory index
+    kb.import_entries(
+        [
+            Entry(
+                id="tiktok-rules",
+                title="What are our TikTok rules?",
+                lang="en",
+                body="Only the video team posts on TikTok.",
+                updated="2026-01-01",
+            )
+        ]
+    )
+    assert kb.search("tiktok rules", limit=1)[0].entry.id == "tiktok-rules"
+
+
+def test_replace_drops_entries_not_imported(
+    kb: KnowledgeBase, fixture_entries: list[Entry]
+) -> None:
+    kb.import_entries(fixture_entries[:2], replace=True)
+    assert kb.count() == 2
+    with pytest.raises(NotFound):
+        kb.get(fixture_entries[3].id)
+
+
+def test_reimport_updates_an_entry_in_place(
+    kb: KnowledgeBase, fixture_entries: list[Entry]
+) -> None:
+    changed = Entry(**{**fixture_entries[0].__dict__, "title": "Een nieuwe titel over zeilboten"})
+    kb.import_entries([changed])
+    assert kb.count() == len(fixture_entries)
+    assert kb.get(changed.id).title == changed.title
+    assert kb.search("zeilboten", limit=1)[0].entry.id == changed.id
+
+
+def test_entries_survive_reopening(db_path: object, fixture_entries: list[Entry]) -> None:
+    store = Store(str(db_path))
+    KnowledgeBase(store).import_entries(fixture_entries)
+    store.close()
+    reopened = Store(str(db_path))
+    assert KnowledgeBase(reopened).entries() == sorted(fixture_entries, key=lambda e: e.id)
+    reopened.close()
+
+
+def test_text_normalisation_folds_accents_and_stems_both_languages() -> None:
+    assert fold("Één Crème") == "een creme"
+    assert "bericht" in stem_terms("de berichten")
+    assert "de" not in stem_terms("de berichten")
+    assert "post" in stem_terms("posting")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Hoe ga ik om met een klacht op Facebook?", "nl"),
+        ("How do I handle a complaint on Facebook?", "en"),
+        ("wie beslist dat", "nl"),
+        ("who decides that", "en"),
+    ],
+)
+def test_language_detection(text: str, lang: str) -> None:
+    assert detect_language(text) == lang

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import Entry
+from bot.knowledge.entry import EntryErrors, load_paths, parse_csv, parse_markdown, to_markdown
+
+GOOD = """---
+id: good-entry
+title: "Wat is de conversatiegids?"
+lang: nl
+tags: [beleid]
+questions:
+  - Waar vind ik de regels?
+owner: U0123ABCD
+updated: 2026-05-12
+---
+De **conversatiegids** staat op het intranet.
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_file_parses_into_an_entry() -> None:
+    entry = parse_markdown(GOOD, "kb/good-entry.md")
+    assert entry == Entry(
+        id="good-entry",
+        title="Wat is de conversatiegids?",
+        lang="nl",
+        body="De **conversatiegids** staat op het intranet.",
+        tags=("beleid",),
+        questions=("Waar vind ik de regels?",),
+        owner="U0123ABCD",
+        updated="2026-05-12",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "line", "words"),
+    [
+        (('title: "Wat is de conversatiegids?"\n', ""), "title", None, "required"),
+        (("lang: nl", "lang: fr"), "lang", 4, "not a supported language"),
+        (("id: good-entry", "id: other-entry"), "id", 2, "file name"),
+        (("id: good-entry", "id: Good_Entry"), "id", 2, "kebab-case"),
+        (("updated: 2026-05-12", "updated: last week"), "updated", 9, "not a date"),
+        (("tags: [beleid]", "tags: {a: 1}"), "tags", 5, "list of strings"),
+        (("owner: U0123ABCD", "colour: blue"), "colour", 8, "unknown field"),
+        (("De **conversatiegids** staat op het intranet.", ""), "body", None, "empty"),
+        (("tags: [beleid]", "tags: [beleid"), "", 6, "invalid YAML"),
+    ],
+)
+def test_bad_file_names_file_field_and_line(
+    change: tuple[str, str], field: str, line: int | None, words: str
+) -> None:
+    with pytest.raises(EntryErrors) as error:
+        parse_markdown(GOOD.replace(*change), "kb/good-entry.md")
+    problem = error.value.errors[0]
+    assert problem.source == "kb/good-entry.md"
+    assert problem.field == field
+    assert words in problem.message
+    if line is not None:
+        assert problem.line == line
+        assert str(problem).startswith(f"kb/good-entry.md:{line}:")
+
+
+def test_missing_front_matter_is_reported() -> None:
+    with pytest.raises(EntryErrors, match="must start with a '---'"):
+        parse_markdown("just text", "kb/x.md")
+
+
+def test_duplicate_ids_across_files_are_rejected(tmp_path: Path) -> None:
+    write(tmp_path, "good-entry.md", GOOD)
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "good-entry.md", GOOD)
+    with pytest.raises(EntryErrors) as error:
+        load_paths([tmp_path, tmp_path / "sub"])
+    assert any(e.field == "id" and "duplicate" in e.message for e in error.value.errors)
+
+
+def test_every_bad_file_is_reported_at_once(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", GOOD.replace("id: good-entry", "id: a").replace("lang: nl", "lang: x"))
+    write(tmp_path, "b.md", "---\nid: b\n")
+    write(tmp_path, "good-entry.md", GOOD)
+    with pytest.raises(EntryErrors) as error:
+        load_paths([tmp_path])
+    assert {Path(e.source).name for e in error.value.errors} == {"a.md", "b.md"}
+
+
+def test_missing_path_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(EntryErrors, match="no such file or folder"):
+        load_paths([tmp_path / "missing"])
+
+
+def test_csv_rows_become_entries() -> None:
+    text = (
+        "id,title,body,lang,tags,questions\n"
+        'hashtags,What hashtags do we use?,"Use #ourbrand, never more than 3.",en,'
+        "hashtag;style,Which hashtag?;Hashtag rules\n"
+    )
+    (entry,) = parse_csv(text, "faq.csv")
+    assert entry.id == "hashtags"
+    assert entry.tags == ("hashtag", "style")
+    assert entry.questions == ("Which hashtag?", "Hashtag rules")
+    assert entry.body == "Use #ourbrand, never more than 3."
+
+
+def test_bad_csv_row_names_its_line() -> None:
+    text = "id,title,body,lang,tags,questions\nok,T,B,en,,\nbad id,T,B,de,,\n"
+    with pytest.raises(EntryErrors) as error:
+        parse_csv(text, "faq.csv")
+    assert {(e.field, e.line) for e in error.value.errors} == {("id", 3), ("lang", 3)}
+
+
+def test_csv_without_required_columns_is_rejected() -> None:
+    with pytest.raises(EntryErrors, match="missing column"):
+        parse_csv("id,title\nx,y\n", "faq.csv")
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Plain title?", "Title: with a colon", "'Quoted' start", "# hash start", "Ja/nee: één ding"],
+)
+def test_markdown_round_trip_is_lossless(title: str) -> None:
+    entry = Entry(
+        id="round-trip",
+        title=title,
+        lang="nl",
+        body="Line one.\n\n- a list\n- [link](https://example.com)",
+        tags=("crisis", "c: d"),
+        questions=("Vraag: één?", "yes"),
+        owner="U0123ABCD",
+        updated="2026-01-02",
+    )
+    assert parse_markdown(to_markdown(entry), "round-trip.md") == entry
+
+
+def test_fixture_files_round_trip(fixture_entries: list[Entry]) -> None:
+    for entry in fixture_entries:
+        assert parse_markdown(to_markdown(entry), entry.source) == entry

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import FIXTURE_KB
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder whose database is seeded from the test fixtures, not the bundled KB."""
+    monkeypatch.setenv("SOCIALBOT_KB_DIR", str(FIXTURE_KB))
+    return clean_env
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    code = main(list(argv), stdin=io.StringIO(stdin))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_prints_answer_source_and_confidence(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ask", "Wie mag er namens het merk posten?")
+    assert code == 0
+    assert "Alleen collega's met het certificaat" in out
+    assert "Bron: Wie mag er namens het merk posten? (who-may-post)" in out
+    assert "laatst nagekeken: 2026-03-01" in out
+    assert "Zekerheid:" in out
+
+
+def test_ask_unknown_says_so_with_suggestions(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ask", "What is the weather like in Paris today?")
+    assert code == 0
+    assert "I don't have a reliable answer" in out
+    assert "conversation manager" in out
+
+
+def test_ask_json_has_the_documented_shape(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ask", "--json", "How do I propose a pilot project?")
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"question", "answered", "id", "title", "score", "lang", "suggestions"}
+    assert result["answered"] is True
+    assert result["id"] == "pilot-proposal"
+    assert result["lang"] == "en"
+    assert 0.0 <= result["score"] <= 1.0
+    for suggestion in result["suggestions"]:
+        assert set(suggestion) == {"id", "title", "score"}
+
+
+def test_ask_json_reads_stdin_one_object_per_line_in_order(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = ["Wie mag er posten voor het merk?", "", "zzzz qqqq", "account hacked"]
+    code, out, _ = run(capsys, "ask", "--json", stdin="\n".join(questions) + "\n")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in results] == [q for q in questions if q]
+    assert results[1] == {
+        "question": "zzzz qqqq",
+        "answered": False,
+        "id": None,
+        "title": None,
+        "score": 0.0,
+        "lang": results[1]["lang"],
+        "suggestions": [],
+    }
+    assert results[2]["id"] == "hacked-account"
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_a_usage_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], question: str
+) -> None:
+    code, _, err = run(capsys, "ask", question)
+    assert code == 2
+    assert "De vraag is leeg" in err  # the default language is Dutch
+
+
+def test_very_long_question_does_not_crash(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ask", "--json", "crisis " * 15_000)
+    assert code == 0
+    assert json.loads(out)["id"] is not None
+
+
+def test_kb_import_export_import_is_lossless(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "kb", "import", "--replace", str(FIXTURE_KB))[0] == 0
+    assert run(capsys, "kb", "export", "out")[0] == 0
+    first = {p.name: p.read_text() for p in (cli_env / "out").iterdir()}
+    assert run(capsys, "kb", "import", "--replace", "out")[0] == 0
+    assert run(capsys, "kb", "export", "again")[0] == 0
+    second = {p.name: p.read_text() for p in (cli_env / "again").iterdir()}
+    assert first == second
+    assert len(first) == len(list(FIXTURE_KB.glob("*.md")))
+
+
+def test_import_with_one_bad_file_imports_nothing(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "kb", "list")
+    before = run(capsys, "kb", "list")[1]
+    folder = cli_env / "new"
+    folder.mkdir()
+    (folder / "fine.md").write_text(
+        "---\nid: fine\ntitle: Fine?\nlang: en\nupdated: 2026-01-01\n---\nYes.\n"
+    )
+    (folder / "broken.md").write_text(
+        "---\nid: broken\ntitle: Broken?\nlang: de\nupdated: 2026-01-01\n---\nNo.\n"
+    )
+    code, _, err = run(capsys, "kb", "import", str(folder))
+    assert code == 1
+    assert "broken.md:4: field 'lang'" in err
+    assert "nothing was imported" in err
+    assert run(capsys, "kb", "list")[1] == before
+
+
+def test_import_csv(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv_file = cli_env / "faq.csv"
+    csv_file.write_text(
+        "id,title,body,lang,tags,questions\n"
+        "hashtags,Which hashtags do we use?,Use #ourbrand only.,en,hashtag,Hashtag rules\n"
+    )
+    assert run(capsys, "kb", "import", str(csv_file))[0] == 0
+    code, out, _ = run(capsys, "ask", "--json", "which hashtags do we use")
+    assert json.loads(out)["id"] == "hashtags"
+
+
+def test_lint_reports_without_importing(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "kb", "lint", str(FIXTURE_KB))
+    assert code == 0
+    assert f"OK: {len(list(FIXTURE_KB.glob('*.md')))} valid entries" in out
+    assert not (cli_env / "socialbot.db").exists()
+    bad = cli_env / "bad.md"
+    bad.write_text("---\nid: bad\ntitle: [unclosed\n---\nx\n")
+    code, _, err = run(capsys, "kb", "lint", str(bad))
+    assert code == 1
+    assert "invalid YAML" in err
+
+
+def test_kb_list_shows_id_language_updated_and_title(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "kb", "list")
+    assert code == 0
+    assert "who-may-post" in out
+    line = next(line for line in out.splitlines() if line.startswith("who-may-post"))
+    assert line.split()[1:3] == ["nl", "2026-03-01"]
+
+
+def test_bad_configuration_stops_with_the_variable_named(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_LANG", "de")
+    code, _, err = run(capsys, "ask", "hello")
+    assert code == 2
+    assert "SOCIALBOT_LANG" in err
+
+
+def test_python_dash_m_bot_and_help_work(cli_env: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("ask", "kb", "serve"):
+        assert command in result.stdout

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import VARIABLES, Settings, load_settings, settings_from_mapping
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = settings_from_mapping({})
+    assert settings.db_path == "socialbot.db"
+    assert settings.default_lang == "nl"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.kb_dir.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SOCIALBOT_LANG", "fr"),
+        ("SOCIALBOT_ANSWER_THRESHOLD", "high"),
+        ("SOCIALBOT_ANSWER_THRESHOLD", "1.5"),
+        ("SOCIALBOT_SEMANTIC", "maybe"),
+        ("SOCIALBOT_LOG_LEVEL", "LOUD"),
+        ("SLACK_API_URL", "slack.com/api"),
+        ("CONVERSATION_MANAGER", "alice"),
+        ("SOCIALBOT_CHANNELS", "general"),
+        ("SOCIALBOT_KB_DIR", "/no/such/folder"),
+        ("SOCIALBOT_DB", "/"),
+    ],
+)
+def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        settings_from_mapping({variable: value})
+    assert error.value.variable == variable
+    assert str(error.value).startswith(variable)
+
+
+def test_lists_of_ids_are_split_on_commas_and_spaces() -> None:
+    settings = settings_from_mapping({"CONVERSATION_MANAGER": "U0123ABCD, U0456EFGH"})
+    assert settings.conversation_managers == ("U0123ABCD", "U0456EFGH")
+
+
+def test_environment_wins_over_dotenv_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SOCIALBOT_LANG=en\nSOCIALBOT_DB=from-file.db\n")
+    settings = load_settings({"SOCIALBOT_DB": "from-env.db"}, env_file)
+    assert settings.default_lang == "en"
+    assert settings.db_path == "from-env.db"
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        Settings().db_path = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("settings", "mode", "variable"),
+    [
+        (Settings(), "http", "SLACK_BOT_TOKEN"),
+        (Settings(slack_bot_token="abc"), "http", "SLACK_BOT_TOKEN"),
+        (Settings(slack_bot_token="xoxb-1"), "http", "SLACK_SIGNING_SECRET"),
+        (Settings(slack_bot_token="xoxb-1"), "socket", "SLACK_APP_TOKEN"),
+        (Settings(slack_bot_token="xoxb-1", slack_app_token="xoxb-2"), "socket", "SLACK_APP_TOKEN"),
+    ],
+)
+def test_slack_settings_are_checked_for_the_serve_mode(
+    settings: Settings, mode: str, variable: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        settings.require_slack(mode)  # type: ignore[arg-type]
+    assert error.value.variable == variable
+
+
+def test_every_setting_is_documented_in_env_example_and_readme() -> None:
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in VARIABLES:
+        assert re.search(rf"^#? ?{name}=", example, re.MULTILINE), f"{name} not in .env.example"
+        assert name in readme, f"{name} not in README.md"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.db import Store, migrations
+from bot.errors import ConfigError
+
+
+def test_fresh_database_gets_every_migration(fresh_store: Store) -> None:
+    assert fresh_store.applied_migrations()[0] == "m001_knowledge_base"
+    assert migrations.pending(fresh_store.db) == []
+    assert {"entries", "entry_search", "entry_search_fts", "meta"} <= set(
+        fresh_store.db.table_names()
+    )
+
+
+def test_reopening_applies_nothing_twice(db_path: Path) -> None:
+    first = Store(db_path)
+    applied = first.applied_migrations()
+    first.close()
+    second = Store(db_path)
+    assert second.applied_migrations() == applied
+    assert migrations.pending(second.db) == []
+    second.close()
+
+
+def test_database_runs_in_wal_mode(fresh_store: Store) -> None:
+    assert fresh_store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_failed_transaction_changes_nothing(fresh_store: Store) -> None:
+    with pytest.raises(RuntimeError), fresh_store.transaction() as db:
+        db.table("meta").insert({"key": "a", "value": "1"})
+        raise RuntimeError("boom")
+    assert fresh_store.db.table("meta").count == 0
+
+
+def test_writes_from_many_threads_all_land(fresh_store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(25):
+                with fresh_store.transaction() as db:
+                    db.table("meta").insert({"key": f"{worker}-{i}", "value": "x"})
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert fresh_store.db.table("meta").count == 200
+
+
+def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        Store(tmp_path / "nope" / "x.db")
+    assert error.value.variable == "SOCIALBOT_DB"
