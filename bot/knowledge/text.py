@@ -82,6 +82,25 @@ def stem_terms(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _synonym_stems() -> dict[str, frozenset[str]]:
+    from bot.knowledge.glossary import SYNONYM_GROUPS
+
+    mapping: dict[str, set[str]] = {}
+    for group in SYNONYM_GROUPS:
+        group_stems = {s for word in group for s in stems(word)}
+        for word in group:
+            for stem in stems(word):
+                mapping.setdefault(stem, set()).update(group_stems)
+    return {stem: frozenset(others) for stem, others in mapping.items()}
+
+
+def synonym_stems(word: str) -> frozenset[str]:
+    """Stems of the glossary's translations and synonyms of one folded word (itself included)."""
+    table = _synonym_stems()
+    return frozenset().union(*(table.get(s, frozenset()) for s in stems(word)))
+
+
+@functools.lru_cache(maxsize=1)
 def _identifier():  # type: ignore[no-untyped-def]
     from py3langid import langid
 
