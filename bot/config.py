@@ -77,6 +77,11 @@ class Settings:
                 )
             if not self.slack_app_token.startswith("xapp-"):
                 raise ConfigError("SLACK_APP_TOKEN", "must be an app token starting with 'xapp-'")
+        if not self.conversation_managers:
+            raise ConfigError(
+                "CONVERSATION_MANAGER",
+                "is required to serve Slack: the Slack user id(s) of the conversation manager",
+            )
 
 
 def load_settings(

@@ -104,3 +104,37 @@ class Store:
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied to this database, oldest first."""
         return [m.name for m in migrations.applied(self.db)]
+
+
+@migrations()
+def m002_questions_and_feedback(db: Database) -> None:
+    """Every question asked, feedback on answers, requests to the conversation manager, and
+    the ids of Slack events already handled (so a retry is not handled twice)."""
+    db.table("questions").create(
+        {
+            "id": int,
+            "asked_at": str,
+            "user_id": str,
+            "channel_id": str,
+            "surface": str,
+            "question": str,
+            "lang": str,
+            "answered": int,
+            "entry_id": str,
+            "score": float,
+        },
+        pk="id",
+    )
+    db.table("questions").create_index(["asked_at"])
+    db.table("questions").create_index(["user_id", "asked_at"])
+    db.table("feedback").create(
+        {"question_id": int, "user_id": str, "helpful": int, "given_at": str},
+        pk=("question_id", "user_id"),
+        foreign_keys=[("question_id", "questions", "id")],
+    )
+    db.table("manager_requests").create(
+        {"id": int, "question_id": int, "user_id": str, "requested_at": str},
+        pk="id",
+        foreign_keys=[("question_id", "questions", "id")],
+    )
+    db.table("handled_events").create({"key": str, "handled_at": str}, pk="key")

@@ -33,6 +33,138 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "De vraag is leeg. Typ een vraag, bv. 'Wie mag er namens het merk posten?'",
         "en": "The question is empty. Type a question, e.g. 'Who may post for the brand?'",
     },
+    # --- Slack -------------------------------------------------------------------------
+    "usage": {
+        "nl": "*Zo stel je een vraag aan socialbot*\n"
+        "• `/ask <je vraag>`: alleen jij ziet het antwoord; met *Deel in kanaal* deel je het.\n"
+        "• Noem @socialbot in een kanaal: het antwoord komt in een thread.\n"
+        "• Stuur socialbot een direct bericht.\n"
+        "Voorbeeld: `/ask Wie mag er namens het merk posten?`",
+        "en": "*How to ask socialbot*\n"
+        "• `/ask <your question>`: only you see the answer; *Share in channel* shares it.\n"
+        "• Mention @socialbot in a channel: the answer goes in a thread.\n"
+        "• Send socialbot a direct message.\n"
+        "Example: `/ask Who may post on behalf of the brand?`",
+    },
+    "slack_source": {
+        "nl": "Bron: *{title}* · eigenaar: {owner} · laatst nagekeken: {updated}",
+        "en": "Source: *{title}* · owner: {owner} · last verified: {updated}",
+    },
+    "slack_confidence": {
+        "nl": "Zekerheid: {level} ({score:.0%})",
+        "en": "Confidence: {level} ({score:.0%})",
+    },
+    "trimmed": {"nl": "…", "en": "…"},
+    "button_helpful": {"nl": "👍 Nuttig", "en": "👍 Helpful"},
+    "button_not_helpful": {"nl": "👎 Niet nuttig", "en": "👎 Not helpful"},
+    "button_ask_manager": {
+        "nl": "Vraag het de conversatiemanager",
+        "en": "Ask the conversation manager",
+    },
+    "button_share": {"nl": "Deel in kanaal", "en": "Share in channel"},
+    "button_read_more": {"nl": "Lees meer", "en": "Read more"},
+    "unsure": {
+        "nl": "Ik ben niet zeker genoeg om je vraag te beantwoorden.",
+        "en": "I'm not sure enough to answer your question.",
+    },
+    "no_match": {
+        "nl": "Daar vind ik niets over in de kennisbank.",
+        "en": "I can't find anything about that in the knowledge base.",
+    },
+    "suggestions_intro": {"nl": "Bedoelde je misschien:", "en": "Did you mean:"},
+    "manager_offer": {
+        "nl": "De conversatiemanager helpt je graag verder.",
+        "en": "The conversation manager is happy to help.",
+    },
+    "feedback_thanks": {
+        "nl": "Bedankt voor je feedback!",
+        "en": "Thanks for your feedback!",
+    },
+    "feedback_sorry": {
+        "nl": "Bedankt, we gebruiken je feedback om de kennisbank te verbeteren. "
+        "Wil je het aan de conversatiemanager vragen?",
+        "en": "Thanks, we use your feedback to improve the knowledge base. "
+        "Would you like to ask the conversation manager?",
+    },
+    "manager_sent": {
+        "nl": "Je vraag is doorgestuurd naar de conversatiemanager. Je krijgt een bericht.",
+        "en": "Your question was sent to the conversation manager. You'll hear back.",
+    },
+    "manager_dm": {
+        "nl": "*Vraag voor de conversatiemanager*\n<@{user}> vroeg in {channel}:\n>{question}",
+        "en": "*Question for the conversation manager*\n<@{user}> asked in {channel}:\n>{question}",
+    },
+    "manager_best_guess": {
+        "nl": "Beste gok van socialbot: *{title}* (`{id}`, zekerheid {score:.0%})",
+        "en": "socialbot's best guess: *{title}* (`{id}`, confidence {score:.0%})",
+    },
+    "manager_no_guess": {
+        "nl": "socialbot vond geen passend antwoord.",
+        "en": "socialbot found no matching answer.",
+    },
+    "a_direct_message": {"nl": "een direct bericht", "en": "a direct message"},
+    "shared_by": {
+        "nl": "Gedeeld door <@{user}>: _{question}_",
+        "en": "Shared by <@{user}>: _{question}_",
+    },
+    "slack_error": {
+        "nl": "Er ging iets mis bij het versturen van het antwoord. Je vraag is bewaard; "
+        "probeer het zo opnieuw.",
+        "en": "Something went wrong sending the answer. Your question was saved; "
+        "please try again in a moment.",
+    },
+    "not_found": {
+        "nl": "Dat item bestaat niet (meer). Probeer je vraag opnieuw te stellen.",
+        "en": "That item no longer exists. Please ask your question again.",
+    },
+    "home_title": {"nl": "socialbot", "en": "socialbot"},
+    "home_intro": {
+        "nl": "Ik ben de social media consultant van het bedrijf. Ik beantwoord vragen uit de "
+        "kennisbank van het social media team, in het Nederlands en het Engels, met de bron "
+        "erbij. Weet ik het niet zeker, dan breng ik je met één klik bij de "
+        "conversatiemanager.",
+        "en": "I'm the company's social media consultant. I answer questions from the social "
+        "media team's knowledge base, in Dutch and English, with the source. When I'm not "
+        "sure, one click takes you to the conversation manager.",
+    },
+    "home_ask": {"nl": "Stel een vraag", "en": "Ask a question"},
+    "home_help": {"nl": "Hoe werkt het?", "en": "How does it work?"},
+    "home_recent": {"nl": "*Je recente vragen*", "en": "*Your recent questions*"},
+    "home_no_recent": {
+        "nl": "Je hebt nog geen vragen gesteld.",
+        "en": "You haven't asked anything yet.",
+    },
+    "home_manager_title": {
+        "nl": "*Voor de conversatiemanager: de laatste 7 dagen*",
+        "en": "*For the conversation manager: the last 7 days*",
+    },
+    "home_manager_stats": {
+        "nl": "Vragen: *{asked}* · beantwoord: *{share:.0%}* · 👍 *{helpful}* · 👎 *{not_helpful}*",
+        "en": "Questions: *{asked}* · answered: *{share:.0%}* · 👍 *{helpful}* · "
+        "👎 *{not_helpful}*",
+    },
+    "home_manager_unanswered": {
+        "nl": "*Onbeantwoorde vragen, nieuwste eerst*",
+        "en": "*Unanswered questions, newest first*",
+    },
+    "home_manager_none": {
+        "nl": "Geen onbeantwoorde vragen. 🎉",
+        "en": "No unanswered questions. 🎉",
+    },
+    "answered_mark": {"nl": "✅", "en": "✅"},
+    "unanswered_mark": {"nl": "❔", "en": "❔"},
+    "modal_title": {"nl": "Vraag het socialbot", "en": "Ask socialbot"},
+    "modal_label": {"nl": "Je vraag", "en": "Your question"},
+    "modal_placeholder": {
+        "nl": "bv. Wie mag er namens het merk posten?",
+        "en": "e.g. Who may post on behalf of the brand?",
+    },
+    "modal_submit": {"nl": "Vraag", "en": "Ask"},
+    "modal_cancel": {"nl": "Annuleer", "en": "Cancel"},
+    "modal_empty": {
+        "nl": "Typ eerst een vraag.",
+        "en": "Please type a question first.",
+    },
 }
 
 

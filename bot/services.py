@@ -10,6 +10,7 @@ from bot.db import Store
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import load_paths
 from bot.knowledge.semantic import load_embedder
+from bot.questions import Clock, QuestionService, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,14 @@ class Services:
     settings: Settings
     store: Store
     kb: KnowledgeBase
+    questions: QuestionService
 
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()
 
 
-def build_services(settings: Settings, seed: bool = True) -> Services:
+def build_services(settings: Settings, seed: bool = True, clock: Clock = utc_now) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries."""
     store = Store(settings.db_path)
     kb = KnowledgeBase(
@@ -40,4 +42,6 @@ def build_services(settings: Settings, seed: bool = True) -> Services:
         entries = load_paths([settings.kb_dir])
         log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
         kb.import_entries(entries)
-    return Services(settings=settings, store=store, kb=kb)
+    return Services(
+        settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
+    )

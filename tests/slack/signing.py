@@ -205,3 +205,36 @@ def post(
                 dict(error.headers.items()),
                 error.read().decode("utf-8", errors="replace"),
             )
+
+
+def view_submission_body(
+    callback_id: str, values: dict[str, Any], user_id: str = "U1", team_id: str = "T1"
+) -> str:
+    """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": _TEAM_DOMAIN},
+        "user": {
+            "id": user_id,
+            "username": user_id.lower(),
+            "name": user_id.lower(),
+            "team_id": team_id,
+        },
+        "api_app_id": _APP_ID,
+        "token": _TOKEN,
+        "trigger_id": DEFAULT_TRIGGER_ID,
+        "view": {
+            "id": "VMODAL",
+            "team_id": team_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "state": {"values": values},
+            "hash": "1700000000.abc",
+            "private_metadata": "",
+            "app_id": _APP_ID,
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,217 @@
+"""Asking: answer a question and remember it, collect feedback, route to the manager.
+
+Every question is stored with its answer and score before anything is sent to Slack, so
+nothing is lost when Slack fails; the weekly digest and App Home statistics read it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.db import Store
+from bot.errors import NotFound
+from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The current time in UTC (the default clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An answered (or abstained) question with the id it was stored under."""
+
+    question_id: int
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class StoredQuestion:
+    """A question as stored."""
+
+    id: int
+    asked_at: str
+    user_id: str
+    channel_id: str
+    question: str
+    lang: str
+    answered: bool
+    entry_id: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class ManagerRequest:
+    """A question handed to the conversation manager, with socialbot's best guess."""
+
+    question: StoredQuestion
+    best_guess: Entry | None
+
+
+@dataclass(frozen=True)
+class WeeklyStats:
+    """What happened in the last 7 days, for the conversation manager."""
+
+    asked: int
+    answered: int
+    helpful: int
+    not_helpful: int
+    unanswered: list[StoredQuestion]
+
+    @property
+    def answered_share(self) -> float:
+        """Share of questions answered, 0 when nothing was asked."""
+        return self.answered / self.asked if self.asked else 0.0
+
+
+class QuestionService:
+    """Answers questions from the knowledge base and keeps the record of them."""
+
+    def __init__(self, store: Store, kb: KnowledgeBase, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.kb = kb
+        self.clock = clock
+
+    def ask(self, question: str, user_id: str, channel_id: str, surface: str) -> Asked:
+        """Answer ``question`` and store it; raise InvalidInput for an empty question."""
+        answer = self.kb.answer(question)
+        with self.store.transaction() as db:
+            row = db.table("questions").insert(
+                {
+                    "asked_at": self._now(),
+                    "user_id": user_id,
+                    "channel_id": channel_id,
+                    "surface": surface,
+                    "question": answer.question,
+                    "lang": answer.lang,
+                    "answered": int(answer.answered),
+                    "entry_id": answer.best.entry.id if answer.best else None,
+                    "score": answer.score,
+                }
+            )
+            assert row.last_rowid is not None
+            question_id = row.last_rowid
+        return Asked(question_id, answer)
+
+    def get(self, question_id: int) -> StoredQuestion:
+        """The stored question; raise NotFound."""
+        rows = self.store.db.execute(
+            f"select {_COLUMNS} from questions where id = ?", [question_id]
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"no question with id {question_id}")
+        return _stored(rows[0])
+
+    def stored_answer(self, question_id: int) -> Asked:
+        """The answer as it was given to ``question_id`` (its entry as it is now)."""
+        question = self.get(question_id)
+        best = self._entry_or_none(question.entry_id)
+        hit = Hit(best, question.score) if best else None
+        answer = Answer(
+            question.question,
+            question.lang,
+            question.answered and hit is not None,
+            question.score,
+            hit,
+            [],
+        )
+        return Asked(question_id, answer)
+
+    def entry(self, entry_id: str) -> Entry:
+        """A knowledge-base entry, e.g. for a suggestion the user clicked; raise NotFound."""
+        return self.kb.get(entry_id)
+
+    def feedback(self, question_id: int, user_id: str, helpful: bool) -> StoredQuestion:
+        """Record (or change) ``user_id``'s verdict on the answer to ``question_id``."""
+        question = self.get(question_id)
+        with self.store.transaction() as db:
+            db.table("feedback").upsert(
+                {
+                    "question_id": question_id,
+                    "user_id": user_id,
+                    "helpful": int(helpful),
+                    "given_at": self._now(),
+                },
+                pk=("question_id", "user_id"),
+            )
+        return question
+
+    def request_manager(self, question_id: int, user_id: str) -> ManagerRequest:
+        """Record that ``user_id`` wants the conversation manager to answer ``question_id``."""
+        question = self.get(question_id)
+        with self.store.transaction() as db:
+            db.table("manager_requests").insert(
+                {"question_id": question_id, "user_id": user_id, "requested_at": self._now()}
+            )
+        return ManagerRequest(question, self._entry_or_none(question.entry_id))
+
+    def recent(self, user_id: str, limit: int = 5) -> list[StoredQuestion]:
+        """``user_id``'s latest questions, newest first."""
+        rows = self.store.db.execute(
+            f"select {_COLUMNS} from questions where user_id = ? order by id desc limit ?",
+            [user_id, limit],
+        ).fetchall()
+        return [_stored(r) for r in rows]
+
+    def weekly_stats(self, unanswered_limit: int = 10) -> WeeklyStats:
+        """Counts over the last 7 days and the latest unanswered questions, newest first."""
+        since = (self.clock() - dt.timedelta(days=7)).isoformat()
+        db = self.store.db
+        asked, answered = db.execute(
+            "select count(*), coalesce(sum(answered), 0) from questions where asked_at >= ?",
+            [since],
+        ).fetchone()
+        helpful, not_helpful = db.execute(
+            "select coalesce(sum(helpful), 0), coalesce(sum(1 - helpful), 0) from feedback "
+            "where given_at >= ?",
+            [since],
+        ).fetchone()
+        rows = db.execute(
+            f"select {_COLUMNS} from questions where asked_at >= ? and answered = 0 "
+            "order by id desc limit ?",
+            [since, unanswered_limit],
+        ).fetchall()
+        return WeeklyStats(asked, answered, helpful, not_helpful, [_stored(r) for r in rows])
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` (e.g. a Slack event id) is seen, False ever after."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "insert or ignore into handled_events (key, handled_at) values (?, ?)",
+                [key, self._now()],
+            )
+            return cursor.rowcount == 1
+
+    def _entry_or_none(self, entry_id: str | None) -> Entry | None:
+        if entry_id is None:
+            return None
+        try:
+            return self.kb.get(entry_id)
+        except NotFound:
+            return None
+
+    def _now(self) -> str:
+        return self.clock().astimezone(dt.UTC).isoformat()
+
+
+_COLUMNS = "id, asked_at, user_id, channel_id, question, lang, answered, entry_id, score"
+
+
+def _stored(row: tuple[object, ...]) -> StoredQuestion:
+    qid, asked_at, user_id, channel_id, question, lang, answered, entry_id, score = row
+    return StoredQuestion(
+        id=int(str(qid)),
+        asked_at=str(asked_at),
+        user_id=str(user_id),
+        channel_id=str(channel_id),
+        question=str(question),
+        lang=str(lang),
+        answered=bool(answered),
+        entry_id=None if entry_id is None else str(entry_id),
+        score=float(str(score)),
+    )

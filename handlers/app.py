@@ -1,0 +1,96 @@
+"""Build the Bolt app: one WebClient with retries, the listeners, one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.errors import BotError
+from bot.i18n import t
+from bot.services import Services
+from handlers import actions, commands, events, home
+
+log = logging.getLogger(__name__)
+
+
+def build_client(token: str, api_url: str, retries: int = 2) -> WebClient:
+    """A Web API client that retries rate limits (honouring Retry-After), 5xx and
+    connection errors."""
+    return WebClient(
+        token=token,
+        base_url=api_url,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            ConnectionErrorRetryHandler(max_retry_count=retries),
+        ],
+    )
+
+
+def build_app(services: Services, client: WebClient | None = None) -> App:
+    """The socialbot Slack app over ``services``; call ``settings.require_slack`` first."""
+    settings = services.settings
+    app = App(
+        client=client or build_client(settings.slack_bot_token, settings.slack_api_url),
+        signing_secret=settings.slack_signing_secret or None,
+        token_verification_enabled=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.middleware(_skip_handled_events(services))
+    commands.register(app, services)
+    events.register(app, services)
+    actions.register(app, services)
+    home.register(app, services)
+    app.error(_error_handler(services))
+    return app
+
+
+def _skip_handled_events(services: Services) -> Callable[..., Any]:
+    """Slack retries an event it thinks failed; handle each event id only once."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not services.questions.first_time(f"event:{event_id}"):
+            log.info("event %s already handled; ignoring the retry", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
+
+
+def _error_handler(services: Services) -> Callable[..., None]:
+    def on_error(
+        error: Exception, body: dict[str, Any], request: BoltRequest, respond: Any = None
+    ) -> None:
+        kind = body.get("type") or body.get("command") or "request"
+        user = (
+            (body.get("user") or {}).get("id")
+            or body.get("user_id")
+            or body.get("event", {}).get("user")
+        )
+        if isinstance(error, BotError):
+            log.warning("%s from %s: %s", kind, user, error)
+        else:
+            log.exception("%s from %s failed: %s", kind, user, error, exc_info=error)
+        if respond is not None and body.get("response_url"):
+            try:
+                respond(
+                    text=t("slack_error", services.settings.default_lang),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:  # noqa: BLE001 - the user cannot be told; it is logged above
+                log.warning("could not tell %s about the error", user)
+
+    return on_error

@@ -1,0 +1,312 @@
+"""Pure Block Kit builders: plain values in, Slack blocks out. No I/O, easy to unit-test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import confidence_level, t
+from bot.knowledge import Answer, Entry, Hit
+from bot.questions import StoredQuestion, WeeklyStats
+
+# Slack allows 3,000 characters in a section; an answer longer than this is trimmed.
+ANSWER_CHARS = 2_500
+SECTION_CHARS = 2_900
+
+# action_ids: one name per button, shared with handlers/actions.py.
+HELPFUL = "feedback_helpful"
+NOT_HELPFUL = "feedback_not_helpful"
+ASK_MANAGER = "ask_manager"
+SHARE = "share_answer"
+READ_MORE = "read_more"
+SHOW_ENTRY = "show_entry"
+HOME_ASK = "home_ask"
+HOME_HELP = "home_help"
+ASK_MODAL = "ask_modal"
+ASK_MODAL_BLOCK = "question_block"
+ASK_MODAL_INPUT = "question_input"
+
+Blocks = list[dict[str, Any]]
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Convert the knowledge base's Markdown to Slack mrkdwn."""
+    text = markdown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
+    text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
+    text = re.sub(r"^#{1,6}\s+(.+)$", r"*\1*", text, flags=re.MULTILINE)
+    text = re.sub(r"^(\s*)[-+*]\s+", r"\1• ", text, flags=re.MULTILINE)
+    return re.sub(r"~~(.+?)~~", r"~\1~", text)
+
+
+def trim(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` cut at a paragraph, line or word boundary before ``limit``; and whether it was."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    for boundary in ("\n\n", "\n", " "):
+        position = cut.rfind(boundary)
+        if position > limit // 2:
+            cut = cut[:position]
+            break
+    return cut.rstrip() + " …", True
+
+
+def answer_blocks(answer: Answer, question_id: int, shareable: bool = False) -> Blocks:
+    """The reply to a question: the answer with its source, or an honest 'not sure'."""
+    if answer.answered and answer.best:
+        return _answered(answer, answer.best, question_id, shareable)
+    return _unsure(answer, question_id)
+
+
+def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> Blocks:
+    lang, entry = answer.lang, best.entry
+    body, trimmed = trim(to_mrkdwn(entry.body), ANSWER_CHARS)
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*{_escape(entry.title)}*\n{body}")),
+        ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]),
+    ]
+    level = confidence_level(answer.score)
+    if level != "high":
+        confidence = t(
+            "slack_confidence", lang, level=t(f"level_{level}", lang), score=answer.score
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=confidence)]))
+    buttons = [
+        _button(t("button_helpful", lang), HELPFUL, str(question_id)),
+        _button(t("button_not_helpful", lang), NOT_HELPFUL, str(question_id)),
+        _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id)),
+    ]
+    if trimmed:
+        buttons.insert(0, _button(t("button_read_more", lang), READ_MORE, entry.id))
+    if shareable:
+        buttons.append(_button(t("button_share", lang), SHARE, str(question_id), "primary"))
+    blocks.append(ActionsBlock(block_id=f"answer-{question_id}", elements=buttons))
+    return _dicts(blocks)
+
+
+def _unsure(answer: Answer, question_id: int) -> Blocks:
+    lang = answer.lang
+    intro = t("unsure", lang) if answer.suggestions else t("no_match", lang)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))]
+    if answer.suggestions:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=t("suggestions_intro", lang))))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"suggestions-{question_id}",
+                elements=[
+                    _button(_short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
+                    for h in answer.suggestions[:3]
+                ],
+            )
+        )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=t("manager_offer", lang))))
+    blocks.append(
+        ActionsBlock(
+            block_id=f"manager-{question_id}",
+            elements=[
+                _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
+            ],
+        )
+    )
+    return _dicts(blocks)
+
+
+def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blocks:
+    """A whole entry (split over sections when long), e.g. after 'read more' or a suggestion."""
+    text = to_mrkdwn(entry.body)
+    chunks = [text[i : i + SECTION_CHARS] for i in range(0, len(text), SECTION_CHARS)][:40]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{_escape(entry.title)}*"))]
+    blocks.extend(SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks)
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]))
+    if question_id is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"entry-{question_id}",
+                elements=[
+                    _button(t("button_helpful", lang), HELPFUL, str(question_id)),
+                    _button(t("button_not_helpful", lang), NOT_HELPFUL, str(question_id)),
+                    _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id)),
+                ],
+            )
+        )
+    return _dicts(blocks)
+
+
+def source_line(entry: Entry, lang: str) -> str:
+    """'Source: title · owner · last verified' in ``lang``."""
+    owner = entry.owner or t("owner_unknown", lang)
+    if re.fullmatch(r"[UW][A-Z0-9]{2,}", owner):
+        owner = f"<@{owner}>"
+    return t("slack_source", lang, title=_escape(entry.title), owner=owner, updated=entry.updated)
+
+
+def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
+    """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
+    header = ContextBlock(
+        elements=[
+            MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=_escape(question)))
+        ]
+    )
+    public = [b for b in answer_blocks_ if b.get("type") != "actions"]
+    return [header.to_dict(), *public]
+
+
+def text_blocks(text: str) -> Blocks:
+    """One section of mrkdwn text."""
+    return _dicts([SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def manager_request_blocks(question: StoredQuestion, best: Entry | None, lang: str) -> Blocks:
+    """The DM to the conversation manager: the question, who asked, where, the best guess."""
+    where = (
+        t("a_direct_message", lang)
+        if question.channel_id.startswith("D")
+        else (f"<#{question.channel_id}>")
+    )
+    text = t(
+        "manager_dm",
+        lang,
+        user=question.user_id,
+        channel=where,
+        question=_escape(question.question),
+    )
+    guess = (
+        t("manager_best_guess", lang, title=_escape(best.title), id=best.id, score=question.score)
+        if best
+        else t("manager_no_guess", lang)
+    )
+    return _dicts(
+        [
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            ContextBlock(elements=[MarkdownTextObject(text=guess)]),
+        ]
+    )
+
+
+def home_view(
+    lang: str,
+    recent: Sequence[StoredQuestion],
+    stats: WeeklyStats | None = None,
+) -> dict[str, Any]:
+    """The App Home tab; ``stats`` is shown only to the conversation manager(s)."""
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
+        SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
+        ActionsBlock(
+            block_id="home-actions",
+            elements=[
+                _button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
+                _button(t("home_help", lang), HOME_HELP, "help"),
+            ],
+        ),
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text=t("home_recent", lang))),
+    ]
+    if recent:
+        lines = [_question_line(q, lang) for q in recent]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+    else:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
+    if stats is not None:
+        blocks.extend(_manager_section(stats, lang))
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
+    counts = t(
+        "home_manager_stats",
+        lang,
+        asked=stats.asked,
+        share=stats.answered_share,
+        helpful=stats.helpful,
+        not_helpful=stats.not_helpful,
+    )
+    blocks: list[Block] = [
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text=t("home_manager_title", lang))),
+        SectionBlock(text=MarkdownTextObject(text=counts)),
+        SectionBlock(text=MarkdownTextObject(text=t("home_manager_unanswered", lang))),
+    ]
+    if stats.unanswered:
+        lines = [
+            f"• {q.asked_at[:16].replace('T', ' ')} <@{q.user_id}>: "
+            + _escape(_short(q.question, 150))
+            for q in stats.unanswered
+        ]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+    else:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=t("home_manager_none", lang))])
+        )
+    return blocks
+
+
+def ask_modal(lang: str) -> dict[str, Any]:
+    """The 'Ask a question' modal opened from App Home."""
+    return View(
+        type="modal",
+        callback_id=ASK_MODAL,
+        title=PlainTextObject(text=t("modal_title", lang)),
+        submit=PlainTextObject(text=t("modal_submit", lang)),
+        close=PlainTextObject(text=t("modal_cancel", lang)),
+        blocks=[
+            InputBlock(
+                block_id=ASK_MODAL_BLOCK,
+                label=PlainTextObject(text=t("modal_label", lang)),
+                element=PlainTextInputElement(
+                    action_id=ASK_MODAL_INPUT,
+                    multiline=True,
+                    max_length=2000,
+                    placeholder=PlainTextObject(text=t("modal_placeholder", lang)),
+                ),
+            )
+        ],
+    ).to_dict()
+
+
+def _question_line(question: StoredQuestion, lang: str) -> str:
+    mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
+    return f"{mark} {question.asked_at[:10]} {_escape(_short(question.question, 150))}"
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=text, emoji=True), action_id=action_id, value=value, style=style
+    )
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dicts(blocks: Sequence[Block]) -> Blocks:
+    return [b.to_dict() for b in blocks]
+
+
+def fallback_text(answer: Answer) -> str:
+    """The plain-text version of an answer, for notifications and screen readers."""
+    if answer.answered and answer.best:
+        return answer.best.entry.title
+    return t("unsure" if answer.suggestions else "no_match", answer.lang)

@@ -1,0 +1,25 @@
+"""App Home: what socialbot can do and your recent questions; statistics for the manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.services import Services
+from handlers.blocks import home_view
+
+
+def register(app: App, services: Services) -> None:
+    """Wire the App Home listener."""
+    managers = set(services.settings.conversation_managers)
+
+    @app.event("app_home_opened")
+    def publish_home(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        stats = services.questions.weekly_stats() if user in managers else None
+        view = home_view(services.settings.default_lang, services.questions.recent(user), stats)
+        client.views_publish(user_id=user, view=view)

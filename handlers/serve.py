@@ -1,0 +1,85 @@
+"""Run the Slack app: Socket Mode, or HTTP on waitress (a production WSGI server)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.services import Services
+from handlers.app import build_app
+
+log = logging.getLogger(__name__)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace Slack tokens and the given secrets in every log record with '[redacted]'."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = _TOKEN.sub(r"\1-[redacted]", message)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "[redacted]")
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_redaction(services: Services) -> None:
+    """Keep tokens and signing secrets out of every log handler's output."""
+    settings = services.settings
+    redact = RedactSecrets(
+        [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
+    )
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=settings.log_level)
+    for handler in root.handlers:
+        handler.addFilter(redact)
+
+
+def wsgi_app(app: App) -> WsgiApp:
+    """Slack's requests at POST /slack/events, a health check at GET /healthz, 404 otherwise."""
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok\n"]
+        if path == "/slack/events":
+            result: Iterable[bytes] = slack(environ, start_response)
+            return result
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"not found\n"]
+
+    return application
+
+
+def serve(services: Services, http: bool, host: str, port: int, threads: int) -> None:
+    """Validate the Slack settings for the mode, then serve until interrupted."""
+    settings = services.settings
+    settings.require_slack("http" if http else "socket")
+    install_redaction(services)
+    app = build_app(services)
+    if http:
+        import waitress
+
+        log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
+        waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="socialbot")
+        return
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log.info("connecting to Slack in Socket Mode")
+    SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]

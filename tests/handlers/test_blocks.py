@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.knowledge import Answer, Entry, Hit
+from bot.questions import StoredQuestion, WeeklyStats
+from handlers import blocks as b
+
+ENTRY = Entry(
+    id="who-may-post",
+    title="Wie mag posten?",
+    lang="nl",
+    body="Alleen **jij**.",
+    owner="U0123ABCD",
+    updated="2026-03-01",
+)
+OTHER = Entry(id="crisis", title="Crisis <1 uur>", lang="nl", body="Bel.", updated="2026-01-01")
+
+
+def text(blocks: Any) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def actions(blocks: list[dict[str, Any]]) -> list[str]:
+    return [e["action_id"] for x in blocks if x["type"] == "actions" for e in x["elements"]]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn"),
+    [
+        ("**bold** and *italic*", "*bold* and _italic_"),
+        ("__bold__", "*bold*"),
+        ("[intranet](https://intra.example.com/x)", "<https://intra.example.com/x|intranet>"),
+        ("## Heading", "*Heading*"),
+        ("- one\n- two", "• one\n• two"),
+        ("1. first", "1. first"),
+        ("a < b & c > d", "a &lt; b &amp; c &gt; d"),
+        ("~~gone~~", "~gone~"),
+    ],
+)
+def test_markdown_becomes_slack_mrkdwn(markdown: str, mrkdwn: str) -> None:
+    assert b.to_mrkdwn(markdown) == mrkdwn
+
+
+def test_confident_answer_has_source_buttons_and_no_confidence_line() -> None:
+    answer = Answer("q", "nl", True, 0.9, Hit(ENTRY, 0.9), [])
+    blocks = b.answer_blocks(answer, 7, shareable=True)
+    assert "Alleen *jij*." in text(blocks)
+    assert (
+        "Bron: *Wie mag posten?* · eigenaar: <@U0123ABCD> · laatst nagekeken: 2026-03-01"
+        in text(blocks)
+    )
+    assert "Zekerheid" not in text(blocks)
+    assert actions(blocks) == [b.HELPFUL, b.NOT_HELPFUL, b.ASK_MANAGER, b.SHARE]
+    assert {e["value"] for x in blocks if x["type"] == "actions" for e in x["elements"]} == {"7"}
+
+
+def test_medium_confidence_is_shown_and_language_followed() -> None:
+    answer = Answer("q", "en", True, 0.6, Hit(ENTRY, 0.6), [])
+    blocks = b.answer_blocks(answer, 1)
+    assert "Confidence: medium (60%)" in text(blocks)
+    assert "Source:" in text(blocks)
+    assert b.SHARE not in actions(blocks)
+
+
+def test_long_answer_is_trimmed_with_read_more() -> None:
+    long_entry = Entry(**{**ENTRY.__dict__, "body": "word " * 2000})
+    blocks = b.answer_blocks(Answer("q", "en", True, 0.9, Hit(long_entry, 0.9), []), 1)
+    assert len(blocks[0]["text"]["text"]) <= b.ANSWER_CHARS + 100
+    assert blocks[0]["text"]["text"].endswith("…")
+    assert actions(blocks)[0] == b.READ_MORE
+
+
+def test_unsure_answer_offers_suggestions_and_the_manager() -> None:
+    answer = Answer("q", "en", False, 0.3, Hit(OTHER, 0.3), [Hit(OTHER, 0.3), Hit(ENTRY, 0.1)])
+    blocks = b.answer_blocks(answer, 5)
+    assert "I'm not sure enough" in text(blocks)
+    assert actions(blocks) == [b.SHOW_ENTRY, b.SHOW_ENTRY, b.ASK_MANAGER]
+    assert "Crisis &lt;1 uur&gt;" not in text(blocks[1:])  # button labels are plain text
+    values = [e["value"] for x in blocks if x["type"] == "actions" for e in x["elements"]]
+    assert values == ["5:crisis", "5:who-may-post", "5"]
+
+
+def test_nothing_found_says_so() -> None:
+    blocks = b.answer_blocks(Answer("q", "nl", False, 0.0, None, []), 5)
+    assert "Daar vind ik niets over" in text(blocks)
+    assert actions(blocks) == [b.ASK_MANAGER]
+
+
+def test_long_entry_is_split_over_sections() -> None:
+    long_entry = Entry(**{**ENTRY.__dict__, "body": "x" * 7000})
+    blocks = b.entry_blocks(long_entry, "nl", 3)
+    sections = [x for x in blocks if x["type"] == "section"]
+    assert all(len(x["text"]["text"]) <= 3000 for x in sections)
+    assert "".join(x["text"]["text"] for x in sections[1:]) == "x" * 7000
+
+
+def question(answered: bool, text_: str = "Hoe zit het?") -> StoredQuestion:
+    return StoredQuestion(
+        1, "2026-11-27T10:00:00+00:00", "U1", "C1", text_, "nl", answered, None, 0.2
+    )
+
+
+def test_home_view_for_users_and_managers() -> None:
+    view = b.home_view("en", [question(True)])
+    assert view["type"] == "home"
+    assert "Hoe zit het?" in text(view)
+    assert "conversation manager: the last 7 days" not in text(view)
+    stats = WeeklyStats(
+        asked=4, answered=3, helpful=2, not_helpful=1, unanswered=[question(False, "Onbekend?")]
+    )
+    manager_view = b.home_view("en", [], stats)
+    assert "Questions: *4* · answered: *75%* · 👍 *2* · 👎 *1*" in text(manager_view)
+    assert "Onbekend?" in text(manager_view)
+    assert "You haven't asked anything yet." in text(manager_view)
+
+
+def test_manager_dm_names_asker_channel_and_guess() -> None:
+    blocks = b.manager_request_blocks(question(False), ENTRY, "en")
+    assert "<@U1> asked in <#C1>" in text(blocks)
+    assert "best guess: *Wie mag posten?*" in text(blocks)
+
+
+def test_shared_answer_has_no_private_buttons() -> None:
+    answer = Answer("q", "nl", True, 0.9, Hit(ENTRY, 0.9), [])
+    shared = b.shared_blocks(b.answer_blocks(answer, 1, shareable=True), "U1", "q?", "nl")
+    assert actions(shared) == []
+    assert "Gedeeld door <@U1>" in text(shared)

@@ -1,0 +1,392 @@
+"""Slack flows end to end: signed requests into the real HTTP server, Web API calls out to
+the fake Slack server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from handlers import blocks as b
+from tests.slack import signing
+from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running
+
+
+def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
+    return [
+        e["action_id"] for block in blocks if block["type"] == "actions" for e in block["elements"]
+    ]
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+# --- Asking -----------------------------------------------------------------------------
+
+
+def test_ask_command_answers_privately_with_source_and_buttons(running: Running) -> None:
+    status, _, _ = running.command("Wie mag er namens het merk posten?")
+    assert status == 200
+    (reply,) = running.slack.wait_for("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    blocks = reply.params["blocks"]
+    assert "Alleen collega's met het certificaat" in all_text(blocks)
+    assert "Bron: *Wie mag er namens het merk posten?*" in all_text(blocks)
+    assert action_ids(blocks) == [b.HELPFUL, b.NOT_HELPFUL, b.ASK_MANAGER, b.SHARE]
+    (stored,) = running.questions()
+    assert stored["surface"] == "command" and stored["answered"] == 1
+    assert stored["entry_id"] == "who-may-post"
+
+
+def test_ask_command_unknown_says_so_and_offers_the_manager(running: Running) -> None:
+    running.command("What's the best recipe for chocolate cake?")
+    (reply,) = running.slack.wait_for("response_url")
+    text = all_text(reply.params["blocks"])
+    assert "I can't find anything" in text or "I'm not sure enough" in text
+    assert b.ASK_MANAGER in action_ids(reply.params["blocks"])
+    assert running.questions()[0]["answered"] == 0
+
+
+@pytest.mark.parametrize("text", ["", "help", "   "])
+def test_ask_without_question_shows_usage(running: Running, text: str) -> None:
+    running.command(text)
+    (reply,) = running.slack.wait_for("response_url")
+    assert "/ask" in reply.params["text"]
+    assert running.questions() == []
+
+
+def test_mention_is_answered_in_a_thread(running: Running) -> None:
+    event = {
+        "type": "app_mention",
+        "user": "U2",
+        "channel": "C9",
+        "ts": "1700000001.000200",
+        "text": "<@UBOT> what do I do when a brand account has been hacked?",
+    }
+    status, _, _ = running.event(event)
+    assert status == 200
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "C9"
+    assert post.params["thread_ts"] == "1700000001.000200"
+    assert "revoke sessions" in all_text(post.params["blocks"])
+
+
+def test_direct_message_is_answered_in_the_dm(running: Running) -> None:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U3",
+        "channel": "D3",
+        "ts": "1700000002.000100",
+        "text": "Hoe werkt ons social listening proces?",
+    }
+    running.event(event)
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "D3"
+    assert "thread_ts" not in post.params
+    assert running.questions()[0]["surface"] == "dm"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {
+            "type": "message",
+            "channel_type": "im",
+            "bot_id": "B2",
+            "user": "U9",
+            "channel": "D3",
+            "ts": "1.1",
+            "text": "I am a bot",
+        },
+        {
+            "type": "message",
+            "channel_type": "im",
+            "subtype": "bot_message",
+            "channel": "D3",
+            "ts": "1.2",
+            "text": "bot",
+        },
+        {
+            "type": "message",
+            "channel_type": "im",
+            "subtype": "message_changed",
+            "channel": "D3",
+            "ts": "1.3",
+            "message": {"text": "edited"},
+        },
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "subtype": "channel_join",
+            "user": "U4",
+            "channel": "C1",
+            "ts": "1.4",
+            "text": "<@U4> has joined the channel",
+        },
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": "UBOT",
+            "bot_id": "BBOT",
+            "channel": "D3",
+            "ts": "1.5",
+            "text": "my own answer",
+        },
+    ],
+)
+def test_bot_messages_edits_and_joins_are_acknowledged_and_ignored(
+    running: Running, event: dict[str, Any]
+) -> None:
+    status, _, _ = running.event(event, event_id=f"Ev-{event['ts']}")
+    assert status == 200  # never 404: Slack would retry
+    time.sleep(0.3)
+    assert running.slack.calls_to("chat.postMessage") == []
+    assert running.questions() == []
+
+
+def test_mentions_outside_the_allowed_channels_are_ignored(running: Running) -> None:
+    running.services.settings = running.services.settings  # frozen; rebuild below
+    from dataclasses import replace
+
+    from handlers.app import build_app
+
+    services = running.services
+    services.settings = replace(services.settings, channels=("CALLOWED",))
+    app = build_app(services)
+    from slack_bolt.request import BoltRequest
+
+    body = signing.event_body(
+        {
+            "type": "app_mention",
+            "user": "U2",
+            "channel": "COTHER",
+            "ts": "1.6",
+            "text": "<@UBOT> crisis",
+        },
+        event_id="EvAllow",
+    )
+    response = app.dispatch(BoltRequest(body=body, headers=signing.signed_headers(SECRET, body)))
+    assert response.status == 200
+    time.sleep(0.3)
+    assert running.slack.calls_to("chat.postMessage") == []
+
+
+# --- Buttons ----------------------------------------------------------------------------
+
+
+def ask_first(running: Running, question: str = "Wie mag er namens het merk posten?") -> int:
+    running.command(question)
+    running.slack.wait_for("response_url")
+    running.slack.reset()
+    return int(running.questions()[-1]["id"])
+
+
+def test_feedback_click_is_stored(running: Running) -> None:
+    question_id = ask_first(running)
+    running.click(b.HELPFUL, str(question_id), user="U1")
+    (thanks,) = running.slack.wait_for("response_url")
+    assert "Bedankt" in thanks.params["text"]
+    running.click(b.NOT_HELPFUL, str(question_id), user="U1")
+    running.slack.wait_for("response_url", count=2)
+    rows = list(running.services.store.db.table("feedback").rows)
+    assert [(r["question_id"], r["user_id"], r["helpful"]) for r in rows] == [
+        (question_id, "U1", 0)
+    ]
+
+
+def test_suggestion_click_shows_that_entry(running: Running) -> None:
+    question_id = ask_first(running, "crisis")
+    running.click(b.SHOW_ENTRY, f"{question_id}:crisis-review")
+    (reply,) = running.slack.wait_for("response_url")
+    assert "debrief" in all_text(reply.params["blocks"])
+    assert reply.params["replace_original"] is False
+
+
+def test_share_in_channel_posts_publicly(running: Running) -> None:
+    question_id = ask_first(running)
+    running.click(b.SHARE, str(question_id), user="U1", channel="C1")
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "C1"
+    text = all_text(post.params["blocks"])
+    assert "Gedeeld door <@U1>" in text and "Alleen collega's" in text
+    assert action_ids(post.params["blocks"]) == []
+    (deleted,) = running.slack.wait_for("response_url")
+    assert deleted.params["delete_original"] is True
+
+
+def test_ask_the_manager_dms_the_manager_and_tells_the_asker(running: Running) -> None:
+    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
+    running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
+    (dm,) = running.slack.wait_for("chat.postMessage")
+    assert dm.params["channel"] == MANAGER
+    text = all_text(dm.params["blocks"])
+    assert "<@U1>" in text and "<#C1>" in text and "TikTok" in text
+    (told,) = running.slack.wait_for("response_url")
+    assert "conversatiemanager" in told.params["text"]
+    assert running.services.store.db.table("manager_requests").count == 1
+
+
+def test_home_ask_modal_answers_in_a_dm(running: Running) -> None:
+    running.send(signing.block_action_body(b.HOME_ASK, "ask", channel_id=None))
+    (opened,) = running.slack.wait_for("views.open")
+    assert opened.json("view")["callback_id"] == b.ASK_MODAL
+    values = {
+        b.ASK_MODAL_BLOCK: {
+            b.ASK_MODAL_INPUT: {"type": "plain_text_input", "value": "how do I propose a pilot"}
+        }
+    }
+    status, _, _ = running.send(signing.view_submission_body(b.ASK_MODAL, values))
+    assert status == 200
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "U1"
+    assert "pilot canvas" in all_text(post.params["blocks"])
+
+
+def test_empty_modal_submission_gets_an_inline_error(running: Running) -> None:
+    values = {b.ASK_MODAL_BLOCK: {b.ASK_MODAL_INPUT: {"type": "plain_text_input", "value": " "}}}
+    status, text, _ = running.send(signing.view_submission_body(b.ASK_MODAL, values))
+    assert status == 200
+    assert json.loads(text)["response_action"] == "errors"
+
+
+# --- App Home ---------------------------------------------------------------------------
+
+
+def test_app_home_is_published_with_recent_questions(running: Running) -> None:
+    ask_first(running)
+    running.event(
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"},
+        event_id="EvHome1",
+    )
+    (publish,) = running.slack.wait_for("views.publish")
+    view = publish.json("view")
+    assert publish.params["user_id"] == "U1"
+    assert "Wie mag er namens het merk posten?" in all_text(view["blocks"])
+    assert "conversatiemanager: de laatste 7 dagen" not in all_text(view["blocks"])
+
+
+def test_app_home_shows_statistics_to_the_manager(running: Running) -> None:
+    ask_first(running, "What's the best recipe for chocolate cake?")
+    running.event(
+        {"type": "app_home_opened", "user": MANAGER, "channel": "D1", "tab": "home"},
+        event_id="EvHome2",
+    )
+    (publish,) = running.slack.wait_for("views.publish")
+    text = all_text(publish.json("view")["blocks"])
+    assert "de laatste 7 dagen" in text
+    assert "Vragen: *1*" in text and "beantwoord: *0%*" in text
+    assert "chocolate cake" in text
+
+
+# --- Protection -------------------------------------------------------------------------
+
+
+def test_bad_signature_is_rejected_and_changes_nothing(running: Running) -> None:
+    body = signing.slash_command_body(text="crisis", response_url=running.slack.response_url())
+    status, _, _ = running.send(body, **{"X-Slack-Signature": "v0=" + "0" * 64})
+    assert status == 401
+    time.sleep(0.2)
+    assert running.questions() == []
+    assert running.slack.calls_to("response_url") == []
+
+
+def test_stale_timestamp_is_rejected(running: Running) -> None:
+    body = signing.slash_command_body(text="crisis", response_url=running.slack.response_url())
+    old = int(time.time()) - 6 * 60
+    headers = signing.signed_headers(SECRET, body, timestamp=old)
+    status, _, _ = signing.post(f"{running.url}/slack/events", body, headers)
+    assert status == 401
+    assert running.questions() == []
+
+
+def test_slack_retry_of_a_handled_event_is_not_handled_twice(running: Running) -> None:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U3",
+        "channel": "D3",
+        "ts": "1700000003.000100",
+        "text": "crisis ophef",
+    }
+    running.event(event, event_id="EvRetry")
+    running.slack.wait_for("chat.postMessage")
+    status, _, _ = running.event(
+        event, event_id="EvRetry", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"}
+    )
+    assert status == 200
+    time.sleep(0.5)
+    assert len(running.slack.calls_to("chat.postMessage")) == 1
+    assert len(running.questions()) == 1
+
+
+def test_ack_stays_fast_when_the_web_api_is_slow(running: Running) -> None:
+    running.slack.set_delay("response_url", 2.5)
+    running.slack.set_delay("chat.postMessage", 2.5)
+    status, _, seconds = running.command("crisis")
+    assert status == 200
+    assert seconds < 1.0
+    event = {
+        "type": "app_mention",
+        "user": "U2",
+        "channel": "C9",
+        "ts": "1.7",
+        "text": "<@UBOT> crisis",
+    }
+    status, _, seconds = running.event(event, event_id="EvSlow")
+    assert status == 200 and seconds < 1.0
+    running.slack.wait_for("response_url", timeout=10)
+
+
+@pytest.mark.parametrize(("status", "error"), [(500, None), (429, None), (200, "invalid_auth")])
+def test_failing_web_api_is_logged_and_the_question_kept(
+    running: Running, caplog: pytest.LogCaptureFixture, status: int, error: str | None
+) -> None:
+    running.slack.fail("chat.postMessage", status=status, times=10, retry_after="0", error=error)
+    event = {
+        "type": "app_mention",
+        "user": "U2",
+        "channel": "C9",
+        "ts": "1.8",
+        "text": "<@UBOT> what do I do when a brand account has been hacked?",
+    }
+    with caplog.at_level(logging.ERROR):
+        assert running.event(event, event_id=f"EvFail{status}")[0] == 200
+        wait_until(
+            lambda: any(
+                "app_mention" in r.getMessage() or "event_callback" in r.getMessage()
+                for r in caplog.records
+            )
+        )
+    assert len(running.questions()) == 1  # stored before Slack was called
+    assert BOT_TOKEN not in caplog.text
+    # the server is still healthy afterwards
+    running.slack.reset()
+    running.command("crisis")
+    running.slack.wait_for("response_url")
+
+
+def test_failing_response_url_tells_nothing_but_keeps_the_question(running: Running) -> None:
+    running.slack.fail("response_url", status=500, times=5)
+    assert running.command("crisis")[0] == 200
+    running.slack.wait_for("response_url")
+    wait_until(lambda: len(running.questions()) == 1)
+
+
+def test_health_check_answers(running: Running) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{running.url}/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert response.read() == b"ok\n"

@@ -1,0 +1,96 @@
+"""Socket Mode: requests go through Bolt's socket-mode request path (no signature, an
+envelope acknowledged over the socket) into the same listeners."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.config import Settings
+from bot.services import Services, build_services
+from handlers.app import build_app
+from tests.slack.fake_slack import FakeSlack
+
+
+class RecordingSocketClient:
+    """Stands in for the websocket: records the envelope acknowledgements Bolt sends."""
+
+    logger = logging.getLogger("socket-test")
+
+    def __init__(self) -> None:
+        self.responses: list[SocketModeResponse] = []
+
+    def send_socket_mode_response(self, response: SocketModeResponse) -> None:
+        self.responses.append(response)
+
+
+@pytest.fixture
+def socket_services(settings: Settings) -> Iterator[Services]:
+    services = build_services(
+        replace(settings, slack_signing_secret="", slack_app_token="xapp-1-A1-test")
+    )
+    yield services
+    services.close()
+
+
+def test_slash_command_over_socket_mode(socket_services: Services, slack: FakeSlack) -> None:
+    handler = SocketModeHandler(build_app(socket_services), "xapp-1-A1-test")
+    client = RecordingSocketClient()
+    request = SocketModeRequest(
+        type="slash_commands",
+        envelope_id="env-1",
+        payload={
+            "command": "/ask",
+            "text": "How do I propose a pilot project?",
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "response_url": slack.response_url("socket"),
+            "trigger_id": "1.2.3",
+        },
+    )
+    handler.handle(client, request)  # type: ignore[arg-type]
+    assert [r.envelope_id for r in client.responses] == ["env-1"]
+    (reply,) = slack.wait_for("response_url")
+    assert "pilot canvas" in str(reply.params["blocks"])
+
+
+def test_event_over_socket_mode(socket_services: Services, slack: FakeSlack) -> None:
+    handler = SocketModeHandler(build_app(socket_services), "xapp-1-A1-test")
+    client = RecordingSocketClient()
+    request = SocketModeRequest(
+        type="events_api",
+        envelope_id="env-2",
+        payload={
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event_id": "EvS1",
+            "event": {
+                "type": "app_mention",
+                "user": "U2",
+                "channel": "C9",
+                "ts": "1.9",
+                "text": "<@UBOT> who may post for the brand?",
+            },
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        },
+    )
+    handler.handle(client, request)  # type: ignore[arg-type]
+    assert [r.envelope_id for r in client.responses] == ["env-2"]
+    (post,) = slack.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1.9"
+
+
+def test_socket_mode_needs_an_app_token(settings: Settings) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        replace(settings, slack_app_token="").require_slack("socket")

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.errors import InvalidInput, NotFound
+from bot.knowledge import KnowledgeBase
+from bot.questions import QuestionService
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def questions(kb: KnowledgeBase, clock: FakeClock) -> QuestionService:
+    return QuestionService(kb.store, kb, clock)
+
+
+def test_ask_stores_question_answer_and_score(questions: QuestionService) -> None:
+    asked = questions.ask("Wie mag er namens het merk posten?", "U1", "C1", "command")
+    stored = questions.get(asked.question_id)
+    assert stored.entry_id == "who-may-post"
+    assert stored.answered and stored.score == asked.answer.score
+    assert stored.lang == "nl" and stored.asked_at.startswith("2026-11-20T09:00")
+
+
+def test_empty_question_is_not_stored(questions: QuestionService) -> None:
+    with pytest.raises(InvalidInput):
+        questions.ask("  ", "U1", "C1", "command")
+    assert questions.recent("U1") == []
+
+
+def test_feedback_is_one_verdict_per_user(questions: QuestionService) -> None:
+    asked = questions.ask("crisis ophef", "U1", "C1", "dm")
+    questions.feedback(asked.question_id, "U1", True)
+    questions.feedback(asked.question_id, "U1", False)
+    questions.feedback(asked.question_id, "U2", True)
+    stats = questions.weekly_stats()
+    assert (stats.helpful, stats.not_helpful) == (1, 1)
+
+
+def test_feedback_on_unknown_question_is_not_found(questions: QuestionService) -> None:
+    with pytest.raises(NotFound):
+        questions.feedback(999, "U1", True)
+
+
+def test_manager_request_carries_the_best_guess(questions: QuestionService) -> None:
+    asked = questions.ask("account hacked", "U1", "C1", "mention")
+    request = questions.request_manager(asked.question_id, "U1")
+    assert request.best_guess is not None and request.best_guess.id == "hacked-account"
+    assert questions.store.db.table("manager_requests").count == 1
+
+
+def test_weekly_stats_cover_only_the_last_seven_days(
+    questions: QuestionService, clock: FakeClock
+) -> None:
+    questions.ask("What is the capital of France?", "U1", "C1", "dm")
+    clock.now += dt.timedelta(days=8)
+    questions.ask("Wie mag er namens het merk posten?", "U1", "C1", "dm")
+    questions.ask("recipe for chocolate cake", "U2", "C1", "dm")
+    stats = questions.weekly_stats()
+    assert stats.asked == 2 and stats.answered == 1
+    assert [q.question for q in stats.unanswered] == ["recipe for chocolate cake"]
+    assert stats.answered_share == 0.5
+
+
+def test_recent_is_newest_first_per_user(questions: QuestionService) -> None:
+    for text in ("crisis", "pilot", "budget"):
+        questions.ask(text, "U1", "C1", "dm")
+    questions.ask("hr", "U2", "C1", "dm")
+    assert [q.question for q in questions.recent("U1", limit=2)] == ["budget", "pilot"]
+
+
+def test_first_time_is_true_once(questions: QuestionService) -> None:
+    assert questions.first_time("event:Ev1") is True
+    assert questions.first_time("event:Ev1") is False
+    assert questions.first_time("event:Ev2") is True
+
+
+def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> None:
+    asked = questions.ask("Wie mag er namens het merk posten?", "U1", "C1", "command")
+    again = questions.stored_answer(asked.question_id).answer
+    assert again.best is not None and asked.answer.best is not None
+    assert again.best.entry == asked.answer.best.entry and again.score == asked.answer.score
