@@ -10,39 +10,35 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from bot.services import Services
 from handlers import blocks as b
+from handlers.lazy import ack_only, after_ack
 
 
 def register(app: App, services: Services) -> None:
     """Wire the block actions and view submissions."""
     questions = services.questions
-    default_lang = services.settings.default_lang
+    lang = services.settings.default_lang
 
-    def feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack("feedback", lang)
+    def feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         helpful = action["action_id"] == b.HELPFUL
         question = questions.feedback(int(action["value"]), body["user"]["id"], helpful)
         text = t("feedback_thanks" if helpful else "feedback_sorry", question.lang)
         respond(text=text, response_type="ephemeral", replace_original=False)
 
-    app.action(b.HELPFUL)(feedback)
-    app.action(b.NOT_HELPFUL)(feedback)
-
-    @app.action(b.SHOW_ENTRY)
-    def show_entry(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack("suggestion", lang)
+    def show_entry(action: dict[str, Any], respond: Respond) -> None:
         question_id, entry_id = action["value"].split(":", 1)
-        lang = questions.get(int(question_id)).lang
+        question = questions.get(int(question_id))
         entry = questions.entry(entry_id)
         respond(
             text=entry.title,
-            blocks=b.entry_blocks(entry, lang, int(question_id)),
+            blocks=b.entry_blocks(entry, question.lang, question.id),
             response_type="ephemeral",
             replace_original=False,
         )
 
-    @app.action(b.READ_MORE)
-    def read_more(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack("read more", lang)
+    def read_more(action: dict[str, Any], respond: Respond) -> None:
         entry = questions.entry(action["value"])
         respond(
             text=entry.title,
@@ -51,11 +47,10 @@ def register(app: App, services: Services) -> None:
             replace_original=False,
         )
 
-    @app.action(b.SHARE)
+    @after_ack("share", lang)
     def share(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        ack()
         asked = questions.stored_answer(int(action["value"]))
         channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
         public = b.shared_blocks(
@@ -67,44 +62,62 @@ def register(app: App, services: Services) -> None:
         client.chat_postMessage(channel=channel, text=b.fallback_text(asked.answer), blocks=public)
         respond(delete_original=True)
 
-    @app.action(b.ASK_MANAGER)
+    @after_ack("ask the manager", lang)
     def ask_manager(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        ack()
         request = questions.request_manager(int(action["value"]), body["user"]["id"])
-        lang = request.question.lang
-        dm = b.manager_request_blocks(request.question, request.best_guess, lang)
+        dm = b.manager_request_blocks(request.question, request.best_guess, request.question.lang)
         for manager in services.settings.conversation_managers:
             client.chat_postMessage(channel=manager, text=request.question.question, blocks=dm)
-        respond(text=t("manager_sent", lang), response_type="ephemeral", replace_original=False)
+        respond(
+            text=t("manager_sent", request.question.lang),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
-    @app.action(b.HOME_ASK)
-    def open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=b.ask_modal(default_lang))
+    @after_ack("home: ask", lang)
+    def open_ask_modal(body: dict[str, Any], client: WebClient) -> None:
+        client.views_open(trigger_id=body["trigger_id"], view=b.ask_modal(lang))
 
-    @app.action(b.HOME_HELP)
-    def help_in_dm(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        usage = t("usage", default_lang)
+    @after_ack("home: help", lang)
+    def help_in_dm(body: dict[str, Any], client: WebClient) -> None:
+        usage = t("usage", lang)
         client.chat_postMessage(channel=body["user"]["id"], text=usage, blocks=b.text_blocks(usage))
 
-    @app.view(b.ASK_MODAL)
-    def ask_from_modal(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        value = view["state"]["values"][b.ASK_MODAL_BLOCK][b.ASK_MODAL_INPUT].get("value") or ""
-        if not value.strip():
-            ack(
-                response_action="errors", errors={b.ASK_MODAL_BLOCK: t("modal_empty", default_lang)}
-            )
+    def check_question(ack: Ack, view: dict[str, Any]) -> None:
+        if not _modal_question(view).strip():
+            ack(response_action="errors", errors={b.ASK_MODAL_BLOCK: t("modal_empty", lang)})
+        else:
+            ack()
+
+    @after_ack("home: modal question", lang)
+    def ask_from_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        question = _modal_question(view)
+        if not question.strip():
             return
-        ack()
         user = body["user"]["id"]
-        asked = questions.ask(value, user, user, "home")
+        asked = questions.ask(question, user, user, "home")
         client.chat_postMessage(
             channel=user,
             text=b.fallback_text(asked.answer),
             blocks=b.answer_blocks(asked.answer, asked.question_id),
         )
+
+    for action_id, work in (
+        (b.HELPFUL, feedback),
+        (b.NOT_HELPFUL, feedback),
+        (b.SHOW_ENTRY, show_entry),
+        (b.READ_MORE, read_more),
+        (b.SHARE, share),
+        (b.ASK_MANAGER, ask_manager),
+        (b.HOME_ASK, open_ask_modal),
+        (b.HOME_HELP, help_in_dm),
+    ):
+        app.action(action_id)(ack=ack_only, lazy=[work])
+    app.view(b.ASK_MODAL)(ack=check_question, lazy=[ask_from_modal])
+
+
+def _modal_question(view: dict[str, Any]) -> str:
+    state = view["state"]["values"].get(b.ASK_MODAL_BLOCK, {}).get(b.ASK_MODAL_INPUT, {})
+    return str(state.get("value") or "")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -16,7 +18,6 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.errors import BotError
-from bot.i18n import t
 from bot.services import Services
 from handlers import actions, commands, events, home
 
@@ -38,13 +39,18 @@ def build_client(token: str, api_url: str, retries: int = 2) -> WebClient:
     )
 
 
-def build_app(services: Services, client: WebClient | None = None) -> App:
+def build_app(services: Services, client: WebClient | None = None, workers: int = 2) -> App:
     """The socialbot Slack app over ``services``; call ``settings.require_slack`` first."""
     settings = services.settings
     app = App(
         client=client or build_client(settings.slack_bot_token, settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or None,
         token_verification_enabled=False,
+        # Listeners ack in the request thread; their slow part runs lazily after the ack.
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="work", initializer=_lower_priority
+        ),
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(_skip_handled_events(services))
@@ -54,6 +60,14 @@ def build_app(services: Services, client: WebClient | None = None) -> App:
     home.register(app, services)
     app.error(_error_handler(services))
     return app
+
+
+def _lower_priority() -> None:
+    """Let the OS favour request threads (acks) over the workers doing the slow part."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not on this platform: a nicety, not a need
+        pass
 
 
 def _skip_handled_events(services: Services) -> Callable[..., Any]:
@@ -70,27 +84,13 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
 
 
 def _error_handler(services: Services) -> Callable[..., None]:
-    def on_error(
-        error: Exception, body: dict[str, Any], request: BoltRequest, respond: Any = None
-    ) -> None:
+    """Errors raised before or during the ack; the slow part has its own (handlers.lazy)."""
+
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
         kind = body.get("type") or body.get("command") or "request"
-        user = (
-            (body.get("user") or {}).get("id")
-            or body.get("user_id")
-            or body.get("event", {}).get("user")
-        )
         if isinstance(error, BotError):
-            log.warning("%s from %s: %s", kind, user, error)
+            log.warning("%s: %s", kind, error)
         else:
-            log.exception("%s from %s failed: %s", kind, user, error, exc_info=error)
-        if respond is not None and body.get("response_url"):
-            try:
-                respond(
-                    text=t("slack_error", services.settings.default_lang),
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-            except Exception:  # noqa: BLE001 - the user cannot be told; it is logged above
-                log.warning("could not tell %s about the error", user)
+            log.exception("%s failed: %s", kind, error, exc_info=error)
 
     return on_error

@@ -7,29 +7,27 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.i18n import t
-from bot.knowledge.text import detect_language
 from bot.services import Services
 from handlers.blocks import answer_blocks, fallback_text, text_blocks
+from handlers.lazy import after_ack
+
+HELP_WORDS = ("", "help", "hulp", "?")
 
 
 def register(app: App, services: Services) -> None:
     """Wire the slash commands."""
+    lang = services.settings.default_lang
 
-    @app.command("/ask")
-    def ask(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        if (command.get("text") or "").strip().lower() in HELP_WORDS:
+            ack(text=t("usage", lang), blocks=text_blocks(t("usage", lang)))
+        else:
+            ack()
+
+    @after_ack("/ask", lang)
+    def answer(command: dict[str, Any], respond: Respond) -> None:
         text = (command.get("text") or "").strip()
-        if not text or text.lower() in ("help", "hulp", "?"):
-            lang = (
-                detect_language(text, services.settings.default_lang)
-                if text
-                else (services.settings.default_lang)
-            )
-            respond(
-                text=t("usage", lang),
-                blocks=text_blocks(t("usage", lang)),
-                response_type="ephemeral",
-            )
+        if text.lower() in HELP_WORDS:
             return
         asked = services.questions.ask(text, command["user_id"], command["channel_id"], "command")
         respond(
@@ -37,3 +35,5 @@ def register(app: App, services: Services) -> None:
             blocks=answer_blocks(asked.answer, asked.question_id, shareable=True),
             response_type="ephemeral",
         )
+
+    app.command("/ask")(ack=acknowledge, lazy=[answer])

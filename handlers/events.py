@@ -11,6 +11,7 @@ from slack_bolt import App, Say
 
 from bot.services import Services
 from handlers.blocks import answer_blocks, fallback_text
+from handlers.lazy import ack_only, after_ack
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -24,8 +25,9 @@ def is_human_message(event: dict[str, Any]) -> bool:
 def register(app: App, services: Services) -> None:
     """Wire the event listeners."""
     allowed = set(services.settings.channels)
+    lang = services.settings.default_lang
 
-    @app.event("app_mention")
+    @after_ack("app_mention", lang)
     def mention(event: dict[str, Any], say: Say) -> None:
         if not is_human_message(event):
             return
@@ -42,7 +44,7 @@ def register(app: App, services: Services) -> None:
             thread_ts=event.get("thread_ts") or event["ts"],
         )
 
-    @app.event("message")
+    @after_ack("direct message", lang)
     def direct_message(event: dict[str, Any], say: Say) -> None:
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
@@ -51,3 +53,6 @@ def register(app: App, services: Services) -> None:
             return
         asked = services.questions.ask(question, event["user"], event["channel"], "dm")
         say(text=fallback_text(asked.answer), blocks=answer_blocks(asked.answer, asked.question_id))
+
+    app.event("app_mention")(ack=ack_only, lazy=[mention])
+    app.event("message")(ack=ack_only, lazy=[direct_message])

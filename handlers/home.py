@@ -9,17 +9,21 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from handlers.blocks import home_view
+from handlers.lazy import ack_only, after_ack
 
 
 def register(app: App, services: Services) -> None:
     """Wire the App Home listener."""
     managers = set(services.settings.conversation_managers)
+    lang = services.settings.default_lang
 
-    @app.event("app_home_opened")
+    @after_ack("app_home_opened", lang)
     def publish_home(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
         stats = services.questions.weekly_stats() if user in managers else None
-        view = home_view(services.settings.default_lang, services.questions.recent(user), stats)
+        view = home_view(lang, services.questions.recent(user), stats)
         client.views_publish(user_id=user, view=view)
+
+    app.event("app_home_opened")(ack=ack_only, lazy=[publish_home])

@@ -67,19 +67,26 @@ def wsgi_app(app: App) -> WsgiApp:
     return application
 
 
+def http_server(services: Services, host: str, port: int, threads: int) -> Any:
+    """socialbot's WSGI app on a waitress server (not yet running); port 0 picks a free one."""
+    import waitress
+
+    return waitress.create_server(
+        wsgi_app(build_app(services)), host=host, port=port, threads=threads, ident="socialbot"
+    )
+
+
 def serve(services: Services, http: bool, host: str, port: int, threads: int) -> None:
     """Validate the Slack settings for the mode, then serve until interrupted."""
     settings = services.settings
     settings.require_slack("http" if http else "socket")
     install_redaction(services)
-    app = build_app(services)
     if http:
-        import waitress
-
+        server = http_server(services, host, port, threads)
         log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
-        waitress.serve(wsgi_app(app), host=host, port=port, threads=threads, ident="socialbot")
+        server.run()
         return
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     log.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+    SocketModeHandler(build_app(services), settings.slack_app_token).start()  # type: ignore[no-untyped-call]

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waitress.server import create_server
 
 from bot.config import Settings
 from bot.services import Services, build_services
-from handlers.app import build_app
-from handlers.serve import install_redaction, wsgi_app
+from handlers.serve import http_server, install_redaction
 from tests.conftest import FIXTURE_KB
 from tests.slack import signing
 from tests.slack.fake_slack import FakeSlack
@@ -104,7 +102,7 @@ def running(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
     """socialbot served over HTTP on a free localhost port, as `socialbot serve --http` does."""
     services = build_services(settings)
     install_redaction(services)
-    server = create_server(wsgi_app(build_app(services)), host="127.0.0.1", port=0, threads=8)
+    server = http_server(services, "127.0.0.1", 0, threads=8)
     stopping = threading.Event()
 
     def run() -> None:

@@ -1,0 +1,73 @@
+"""Run a listener's slow part after the ack, with errors logged in context.
+
+Bolt's lazy listeners run on a worker pool once the request has been acknowledged, so a
+slow Web API or a busy engine never delays another request's 3-second ack. Bolt logs a
+failing lazy function in one line without context; :func:`after_ack` logs it with the
+request kind, user and channel, and tells the user where Slack allows.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_bolt import Ack
+
+from bot.errors import BotError, NotFound
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def ack_only(ack: Ack) -> None:
+    """The whole synchronous part of most listeners: acknowledge at once."""
+    ack()
+
+
+def after_ack(kind: str, lang: str) -> Callable[[F], F]:
+    """Wrap a lazy listener: on failure, log with context and send a short, friendly error."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def run(**kwargs: Any) -> None:
+            try:
+                function(**kwargs)
+            except Exception as error:  # noqa: BLE001 - logged with context, user told below
+                body: dict[str, Any] = kwargs.get("body") or {}
+                user, channel = _who_and_where(body)
+                if isinstance(error, BotError):
+                    log.warning("%s from %s in %s: %s", kind, user, channel, error)
+                else:
+                    log.exception("%s from %s in %s failed: %s", kind, user, channel, error)
+                _tell_user(kwargs, error, lang)
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def _who_and_where(body: dict[str, Any]) -> tuple[str, str]:
+    event = body.get("event") or {}
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    channel = (
+        body.get("channel_id")
+        or (body.get("channel") or {}).get("id")
+        or event.get("channel")
+        or "-"
+    )
+    return str(user), str(channel)
+
+
+def _tell_user(kwargs: dict[str, Any], error: Exception, lang: str) -> None:
+    key = "not_found" if isinstance(error, NotFound) else "slack_error"
+    text = str(error) if isinstance(error, BotError) and key != "not_found" else t(key, lang)
+    body: dict[str, Any] = kwargs.get("body") or {}
+    respond = kwargs.get("respond")
+    try:
+        if respond is not None and body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+    except Exception:  # noqa: BLE001 - Slack itself is failing; the error is logged above
+        log.warning("could not tell the user about the error either")

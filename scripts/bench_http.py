@@ -1,0 +1,189 @@
+"""Time-to-ack of signed /ask requests over HTTP, against a bare Bolt app served the same way.
+
+    python scripts/bench_http.py [--requests 2000] [--concurrency 32] [--threads 16]
+
+Each server (socialbot's `serve --http` WSGI app, then a bare Bolt app whose one listener
+only acks) runs in its own process on waitress with the same thread count; its Web API and
+response_url calls go to the local fake Slack server from tests/slack. This process sends
+the signed requests, `--concurrency` at a time, and measures each request until its response
+(the ack). Bounded: it sends exactly `--requests` requests per server and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.slack import signing  # noqa: E402
+from tests.slack.fake_slack import FakeSlack  # noqa: E402
+
+SECRET = "bench-signing-secret"
+QUESTIONS = [
+    "Wie mag er namens het merk posten?",
+    "What do I do in the first hour of a crisis?",
+    "Hoe dien ik een pilotvoorstel in?",
+    "How much budget does a social media project need?",
+    "Mag ik foto's van collega's posten?",
+    "What is the capital of France?",
+]
+
+
+def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
+    """Serve socialbot exactly as `socialbot serve --http` does (in a child process)."""
+    from bot.config import settings_from_mapping
+    from bot.services import build_services
+    from handlers.serve import http_server
+
+    settings = settings_from_mapping(
+        {
+            "SOCIALBOT_DB": f"{db_dir}/bench.db",
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+            "CONVERSATION_MANAGER": "UCM1",
+            "SOCIALBOT_LOG_LEVEL": "WARNING",
+        }
+    )
+    server = http_server(build_services(settings), "127.0.0.1", 0, threads)
+    port.put(server.effective_port)
+    server.run()
+
+
+def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
+    """A bare Bolt app with one listener that only acks, served the same way."""
+    import waitress
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from handlers.serve import wsgi_app
+
+    app = App(
+        client=WebClient(token="xoxb-bench", base_url=api_url),
+        signing_secret=SECRET,
+        token_verification_enabled=False,
+    )
+
+    @app.command("/ask")
+    def ask(ack):  # type: ignore[no-untyped-def]
+        ack()
+
+    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=threads)
+    port.put(server.effective_port)
+    server.run()
+
+
+def measure(url: str, slack: FakeSlack, requests: int, concurrency: int) -> dict[str, float]:
+    """Send the signed /ask requests; return latency percentiles (ms) and throughput."""
+
+    def one(i: int) -> float:
+        body = signing.slash_command_body(
+            text=QUESTIONS[i % len(QUESTIONS)],
+            user_id=f"U{i}",
+            response_url=slack.response_url(f"r{i}"),
+        )
+        started = time.perf_counter()
+        status, _, _ = signing.post(url, body, signing.signed_headers(SECRET, body), timeout=30)
+        elapsed = time.perf_counter() - started
+        if status != 200:
+            raise RuntimeError(f"request {i} got HTTP {status}")
+        return elapsed
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(min(50, requests))))  # warm-up, not counted
+        started = time.perf_counter()
+        latencies = sorted(pool.map(one, range(requests)))
+        wall = time.perf_counter() - started
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+        "max": latencies[-1] * 1000,
+        "rps": requests / wall,
+        "over_3s": sum(x > 3.0 for x in latencies),
+    }
+
+
+def bench(target: str, slack: FakeSlack, args: argparse.Namespace) -> dict[str, float]:
+    ports: mp.Queue = mp.Queue()
+    with tempfile.TemporaryDirectory() as db_dir:
+        runner = run_socialbot if target == "socialbot" else run_bare
+        process = mp.Process(
+            target=runner, args=(slack.api_url, db_dir, ports, args.threads), daemon=True
+        )
+        process.start()
+        try:
+            port = ports.get(timeout=120)
+            url = f"http://127.0.0.1:{port}/slack/events"
+            _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            print(
+                f"{target}: {args.requests} requests, {args.concurrency} at a time…",
+                file=sys.stderr,
+            )
+            return measure(url, slack, args.requests, args.concurrency)
+        finally:
+            process.terminate()
+            process.join(timeout=10)
+
+
+def _wait_healthy(url: str) -> None:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} never became healthy")
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=16, help="waitress threads per server")
+    args = parser.parse_args()
+    with FakeSlack() as slack:
+        bare = bench("bare", slack, args)
+        ours = bench("socialbot", slack, args)
+    print(
+        f"Machine: {machine()}; date {time.strftime('%Y-%m-%d')}; {args.requests} signed /ask "
+        f"requests, {args.concurrency} concurrent, waitress {args.threads} threads.\n"
+    )
+    print("| server | p50 ack ms | p99 ack ms | max ms | req/s | over 3 s |")
+    print("|---|---|---|---|---|---|")
+    for name, r in (("bare Bolt app (ack only)", bare), ("socialbot", ours)):
+        print(
+            f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['rps']:.0f} | "
+            f"{int(r['over_3s'])} |"
+        )
+    print(
+        f"\np99 ratio socialbot / bare: {ours['p99'] / bare['p99']:.2f} "
+        f"(p50 ratio {ours['p50'] / bare['p50']:.2f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
