@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot import __version__
 from bot.config import Settings, load_settings
-from bot.errors import BotError, InvalidInput
+from bot.errors import BotError, ConfigError, InvalidInput
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import EntryErrors, load_paths, to_markdown
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         return EXIT_ERROR
     except InvalidInput as exc:
         print(f"socialbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"socialbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BotError as exc:
         print(f"socialbot: {exc}", file=sys.stderr)
@@ -169,6 +172,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> in
     """``socialbot serve``: run the Slack app."""
     from handlers.serve import serve  # the Slack edge is loaded only when serving
 
+    settings.require_slack("http" if args.http else "socket")
     services = build_services(settings)
     try:
         serve(services, http=args.http, host=args.host, port=args.port, threads=args.threads)

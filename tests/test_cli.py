@@ -187,3 +187,33 @@ def test_python_dash_m_bot_and_help_work(cli_env: Path) -> None:
     assert result.returncode == 0
     for command in ("ask", "kb", "serve"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "variable"),
+    [
+        (["serve"], {}, "SLACK_BOT_TOKEN"),
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        (["serve", "--http"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        (
+            ["serve", "--http"],
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret"},
+            "CONVERSATION_MANAGER",
+        ),
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_serve_without_slack_settings_names_the_variable(
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+    variable: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert f"configuration error: {variable}" in err
+    assert "xoxb-1" not in err
