@@ -1,6 +1,11 @@
 """Measure answer quality on the shared development set, with two baselines in the same run.
 
     python scripts/eval_answers.py [--kb ../shared/eval/kb] [--questions ...] [--semantic auto]
+                                   [--folds 2]
+
+With ``--folds K`` the engine is also measured out of sample: the questions are split into K
+folds (every K-th question), the weights are refitted (scripts/fit_weights.py) on all folds
+but one and the held-out fold is answered with them; the table pools the held-out answers.
 
 Accuracy: the right entry at top-1 when answered, or an abstention when no entry answers.
 hit@3: the right entry among the answer and the suggestions (in-scope questions only).
@@ -29,6 +34,7 @@ from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
 from bot.knowledge.semantic import load_embedder  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
+from scripts.fit_weights import fit  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 
@@ -82,6 +88,22 @@ def run_engine(kb: KnowledgeBase, questions: list[dict]) -> list[Outcome]:
             )
         )
     return outcomes
+
+
+def cross_validate(kb: KnowledgeBase, questions: list[dict], folds: int) -> list[Outcome]:
+    """Answer each fold with weights fitted on the other folds; outcomes in question order."""
+    shipped = kb.weights
+    outcomes: dict[int, Outcome] = {}
+    try:
+        for fold in range(folds):
+            train = [q for i, q in enumerate(questions) if i % folds != fold]
+            test = [i for i in range(len(questions)) if i % folds == fold]
+            kb.weights = fit(kb, train)
+            for i, outcome in zip(test, run_engine(kb, [questions[i] for i in test]), strict=True):
+                outcomes[i] = outcome
+    finally:
+        kb.weights = shipped
+    return [outcomes[i] for i in range(len(questions))]
 
 
 def best_threshold(
@@ -170,6 +192,7 @@ def main() -> int:
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
     parser.add_argument("--semantic", default="auto", choices=["auto", "on", "off"])
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
     args = parser.parse_args()
 
     questions = [
@@ -182,6 +205,7 @@ def main() -> int:
             kb.threshold = args.threshold
         kb.import_entries(entries)
         engine = run_engine(kb, questions)
+        held_out = cross_validate(kb, questions, args.folds) if args.folds >= 2 else []
         kb.store.close()
     bm25_cut, bm25 = best_threshold(bm25_baseline(entries, questions))
     fuzzy_cut, fuzzy = best_threshold(fuzzy_baseline(entries, questions))
@@ -189,6 +213,11 @@ def main() -> int:
     semantic = "on" if kb.embedder else "off"
     rows = {
         f"socialbot (semantic {semantic}, threshold {kb.threshold})": metrics(engine),
+        **(
+            {f"socialbot, {args.folds}-fold CV (refitted, held-out answers)": metrics(held_out)}
+            if held_out
+            else {}
+        ),
         f"baseline: FTS5 BM25 (best threshold {bm25_cut:.2f})": metrics(bm25),
         f"baseline: rapidfuzz token_set_ratio (best threshold {fuzzy_cut:.0f})": metrics(fuzzy),
     }
@@ -199,6 +228,12 @@ def main() -> int:
         by_kind[outcome.kind].append(outcome)
     print("\nsocialbot per kind:\n")
     print(table({f"{kind} (n={len(o)})": metrics(o) for kind, o in sorted(by_kind.items())}))
+    if held_out:
+        by_kind = defaultdict(list)
+        for outcome in held_out:
+            by_kind[outcome.kind].append(outcome)
+        print(f"\nsocialbot per kind, {args.folds}-fold CV:\n")
+        print(table({f"{k} (n={len(o)})": metrics(o) for k, o in sorted(by_kind.items())}))
     return 0
 
 

@@ -5,10 +5,13 @@
    (Dutch compounds).
 2. Candidates come from SQLite FTS5 (BM25 with field weights) and, when a semantic layer is
    present, from the nearest sentence vectors.
-3. Each candidate gets a few features: IDF-weighted coverage of the question's words, fuzzy
-   similarity to the title and alternative questions, semantic similarity. A logistic model
-   turns them into a confidence in [0, 1]; the margin over the runner-up lowers it when two
-   entries compete. Below the threshold the engine abstains and offers suggestions.
+3. Each candidate gets a few features: IDF-weighted coverage of the question's words (a
+   glossary synonym earns half), fuzzy similarity to the title and alternative questions,
+   the semantic similarity to its phrasings and to its body, and its reciprocal rank in the
+   lexical and the semantic list. A softmax-fitted linear model ranks the candidates; a
+   logistic model turns the best one's evidence (its score without the rank terms) and its
+   margin over the runner-up into a confidence in [0, 1]. Below the threshold the engine
+   abstains and offers suggestions.
 """
 
 from __future__ import annotations
@@ -41,16 +44,21 @@ TYPO_CUTOFF_SHORT = 85.0
 BODY_CHARS_EMBEDDED = 600
 # Entries less likely than this to be right are not worth offering as suggestions.
 SUGGESTION_FLOOR = 0.05
+# Coverage credit for a question word found only through a glossary synonym.
+SYNONYM_CREDIT = 0.5
 
 
 @dataclass(frozen=True)
 class Weights:
     """The two logistic models behind ranking and confidence (see scripts/fit_weights.py).
 
-    A candidate's *logit* is ``bias + Σ weight × feature``; it ranks the candidates. Its
-    confidence is ``sigmoid(calibration_bias + calibration_logit × logit + calibration_lead ×
-    lead)``, where *lead* is its logit minus the best other candidate's: a clear winner is
-    trusted more than one of two look-alikes.
+    A candidate's *logit* is ``bias + Σ weight × feature``; it ranks the candidates. Two of
+    the features only say where a candidate stands in the lexical and the semantic ranking
+    (rank fusion): they help ordering, but every question has a first place, even one the
+    knowledge base cannot answer. The confidence therefore reads the *evidence*, the logit
+    without those rank terms: ``sigmoid(calibration_bias + calibration_logit × evidence +
+    calibration_lead × lead)``, where *lead* is the candidate's evidence minus the best
+    other candidate's: a clear winner is trusted more than one of two look-alikes.
     """
 
     calibration_bias: float
@@ -60,23 +68,49 @@ class Weights:
     coverage: float
     title_coverage: float
     fuzzy: float
-    semantic: float = 0.0
+    semantic_phrasings: float = 0.0
+    semantic_body: float = 0.0
     coverage_gap: float = 0.0
     semantic_gap: float = 0.0
+    lexical_rank: float = 0.0
+    semantic_rank: float = 0.0
 
-    FEATURES = ("coverage", "title_coverage", "fuzzy", "semantic", "coverage_gap", "semantic_gap")
+    FEATURES = (
+        "coverage",
+        "title_coverage",
+        "fuzzy",
+        "semantic_phrasings",
+        "semantic_body",
+        "coverage_gap",
+        "semantic_gap",
+        "lexical_rank",
+        "semantic_rank",
+    )
+    # Features that order candidates but are no evidence that the best one is right.
+    RANK_FEATURES = ("lexical_rank", "semantic_rank")
 
 
 # Fitted with scripts/fit_weights.py on the development set; see docs/benchmarks.md.
 LEXICAL_WEIGHTS = Weights(
-    calibration_bias=-0.19, calibration_logit=0.7, calibration_lead=0.36,
-    bias=-3.68, coverage=1.94, title_coverage=2.8, fuzzy=1.43, coverage_gap=4.15,
+    calibration_bias=-2.38, calibration_logit=0.3, calibration_lead=0.55,
+    bias=0.0, coverage=5.08, title_coverage=3.74, fuzzy=5.03, coverage_gap=1.55,
+    lexical_rank=2.11,
 )  # fmt: skip
 HYBRID_WEIGHTS = Weights(
-    calibration_bias=0.05, calibration_logit=0.89, calibration_lead=0.65,
-    bias=-3.04, coverage=2.05, title_coverage=1.19, fuzzy=0.45, semantic=3.0,
-    coverage_gap=3.42, semantic_gap=4.28,
+    calibration_bias=-1.98, calibration_logit=0.77, calibration_lead=0.22,
+    bias=0.0, coverage=3.47, title_coverage=-0.86, fuzzy=0.8, semantic_phrasings=3.02,
+    semantic_body=4.75, coverage_gap=2.91, semantic_gap=2.69, lexical_rank=1.87,
+    semantic_rank=2.73,
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Concept:
+    """One content word of a question: the index terms it stands for, and its IDF weight."""
+
+    direct: frozenset[str]
+    related: frozenset[str]
+    idf: float
 
 
 @dataclass(frozen=True)
@@ -101,16 +135,23 @@ class Answer:
 
 @dataclass
 class _Candidate:
+    """One entry considered for a question, with what the models read and say about it."""
+
     entry_id: str
-    bm25: float = 0.0
+    # Position in the lexical (BM25) and semantic candidate lists; None when absent.
+    lexical_position: int | None = None
+    semantic_position: int | None = None
     coverage: float = 0.0
     title_coverage: float = 0.0
     fuzzy: float = 0.0
-    semantic: float = 0.0
+    semantic_phrasings: float = 0.0
+    semantic_body: float = 0.0
     coverage_gap: float = 0.0
     semantic_gap: float = 0.0
+    lexical_rank: float = 0.0
+    semantic_rank: float = 0.0
     logit: float = 0.0
-
+    evidence: float = 0.0
     lead: float = 0.0
 
     def features(self) -> dict[str, float]:
@@ -126,8 +167,10 @@ class _Index:
     entries: int
     doc_freq: dict[str, int]
     vocabulary: list[str]
-    vector_owner: list[str]
-    vectors: Vectors | None
+    vector_ids: list[str]
+    vector_row: dict[str, int]
+    phrasing_vectors: Vectors | None
+    body_vectors: Vectors | None
 
 
 class KnowledgeBase:
@@ -225,7 +268,7 @@ class KnowledgeBase:
         return round(
             _sigmoid(
                 w.calibration_bias
-                + w.calibration_logit * candidate.logit
+                + w.calibration_logit * candidate.evidence
                 + w.calibration_lead * candidate.lead
             ),
             4,
@@ -238,6 +281,7 @@ class KnowledgeBase:
                 "id": c.entry_id,
                 **c.features(),
                 "logit": c.logit,
+                "evidence": c.evidence,
                 "lead": c.lead,
                 "score": self._confidence(c),
             }
@@ -248,45 +292,56 @@ class KnowledgeBase:
         index = self._current_index()
         concepts = self._concepts(question, index)
         candidates = self._lexical_candidates(concepts)
-        question_vector = None
-        if self.embedder is not None and index.vectors is not None and len(index.vector_owner):
-            question_vector = self.embedder.queries([question])[0]
-            self._add_semantic(candidates, question_vector, index)
+        if self.embedder is not None and index.phrasing_vectors is not None:
+            self._add_semantic(candidates, self.embedder.queries([question])[0], index)
         if not candidates:
             return []
         self._score_lexical(candidates, concepts, question, index)
-        w = self.weights
         floor = self.embedder.unrelated if self.embedder else 0.0
         for c in candidates.values():
-            c.semantic = max(0.0, c.semantic - floor) / (1.0 - floor) if c.semantic else 0.0
+            c.semantic_phrasings = max(0.0, c.semantic_phrasings - floor) / (1.0 - floor)
+            c.semantic_body = max(0.0, c.semantic_body - floor) / (1.0 - floor)
+            c.lexical_rank = _reciprocal_rank(c.lexical_position)
+            c.semantic_rank = _reciprocal_rank(c.semantic_position)
         coverage_gap = _gaps({k: c.coverage for k, c in candidates.items()})
-        semantic_gap = _gaps({k: c.semantic for k, c in candidates.items()})
+        semantic_gap = _gaps(
+            {k: c.semantic_phrasings + c.semantic_body for k, c in candidates.items()}
+        )
+        w = self.weights
         for c in candidates.values():
             c.coverage_gap = coverage_gap[c.entry_id]
-            c.semantic_gap = semantic_gap[c.entry_id]
-            c.logit = w.bias + sum(getattr(w, name) * value for name, value in c.features().items())
+            c.semantic_gap = semantic_gap[c.entry_id] / 2
+            terms = {name: getattr(w, name) * value for name, value in c.features().items()}
+            c.evidence = w.bias + sum(v for k, v in terms.items() if k not in w.RANK_FEATURES)
+            c.logit = c.evidence + sum(terms[k] for k in w.RANK_FEATURES)
         ranked = sorted(candidates.values(), key=lambda c: (-c.logit, c.entry_id))
-        lead = _gaps({c.entry_id: c.logit for c in ranked})
+        lead = _gaps({c.entry_id: c.evidence for c in ranked})
         for c in ranked:
             c.lead = lead[c.entry_id]
         return ranked
 
     # -- pieces of the ranking -----------------------------------------------------------
 
-    def _concepts(self, question: str, index: _Index) -> list[tuple[str, ...]]:
-        """One tuple of index terms per content word of the question.
+    def _concepts(self, question: str, index: _Index) -> list[_Concept]:
+        """One concept per content word of the question: its index terms and their weight.
 
         Typos and compounds are fixed against the index vocabulary. A word the index does not
-        know at all stays as an empty tuple: it still counts against coverage.
+        know at all keeps no terms: it still counts against coverage.
         """
-        concepts: list[tuple[str, ...]] = []
+        concepts: dict[tuple[str, ...], _Concept] = {}
         for word in content_words(question)[:64]:
             known = tuple(s for s in stems(word) if s in index.doc_freq) or self._correct(
                 word, index
             )
-            synonyms = sorted(s for s in synonym_stems(word) if s in index.doc_freq)
-            concepts.append(tuple(dict.fromkeys([*known, *synonyms])))
-        return list(dict.fromkeys(concepts))
+            synonyms = sorted(
+                s for s in synonym_stems(word) if s in index.doc_freq and s not in known
+            )
+            key = (*known, *synonyms)
+            if key not in concepts:
+                concepts[key] = _Concept(
+                    frozenset(known), frozenset(synonyms), _idf([*known, *synonyms], index)
+                )
+        return list(concepts.values())
 
     def _correct(self, word: str, index: _Index) -> tuple[str, ...]:
         if len(word) >= 8:
@@ -306,8 +361,8 @@ class KnowledgeBase:
         )
         return (match[0],) if match else ()
 
-    def _lexical_candidates(self, concepts: list[tuple[str, ...]]) -> dict[str, _Candidate]:
-        terms = sorted({t for concept in concepts for t in concept})
+    def _lexical_candidates(self, concepts: list[_Concept]) -> dict[str, _Candidate]:
+        terms = sorted({t for concept in concepts for t in concept.direct | concept.related})
         if not terms:
             return {}
         match = " OR ".join(f'"{t}"' for t in terms)
@@ -317,31 +372,35 @@ class KnowledgeBase:
             "where entry_search_fts match ? order by entry_search_fts.rank limit ?",
             [match, CANDIDATES],
         ).fetchall()
-        return {entry_id: _Candidate(entry_id, bm25=-rank) for entry_id, rank in rows}
+        return {
+            entry_id: _Candidate(entry_id, lexical_position=position)
+            for position, (entry_id, _rank) in enumerate(rows)
+        }
 
     def _add_semantic(
         self, candidates: dict[str, _Candidate], vector: Vectors, index: _Index
     ) -> None:
-        assert index.vectors is not None
-        similarity = index.vectors @ vector
-        best: dict[str, float] = {}
-        order = np.argsort(-similarity)[: CANDIDATES * 4]
-        for position in order:
-            owner = index.vector_owner[int(position)]
-            best.setdefault(owner, float(similarity[position]))
-        for entry_id in list(best)[:CANDIDATES]:
-            candidates.setdefault(entry_id, _Candidate(entry_id))
+        """Add the semantically nearest entries; give every candidate its two similarities."""
+        assert index.phrasing_vectors is not None and index.body_vectors is not None
+        phrasings = index.phrasing_vectors @ vector
+        body = index.body_vectors @ vector
+        combined = phrasings + body
+        k = min(CANDIDATES, len(combined))
+        top = np.argpartition(-combined, k - 1)[:k]
+        top = top[np.argsort(-combined[top], kind="stable")]
+        for position, row in enumerate(top.tolist()):
+            entry_id = index.vector_ids[row]
+            candidates.setdefault(entry_id, _Candidate(entry_id)).semantic_position = position
         for entry_id, candidate in candidates.items():
-            if entry_id in best:
-                candidate.semantic = best[entry_id]
-            else:
-                rows = [similarity[i] for i, o in enumerate(index.vector_owner) if o == entry_id]
-                candidate.semantic = float(max(rows, default=0.0))
+            row = index.vector_row.get(entry_id)
+            if row is not None:
+                candidate.semantic_phrasings = float(phrasings[row])
+                candidate.semantic_body = float(body[row])
 
     def _score_lexical(
         self,
         candidates: dict[str, _Candidate],
-        concepts: list[tuple[str, ...]],
+        concepts: list[_Concept],
         question: str,
         index: _Index,
     ) -> None:
@@ -355,8 +414,6 @@ class KnowledgeBase:
         rows += self.store.db.execute(
             f"select id, title, questions from entries where id in ({marks})", ids
         ).fetchall()
-        idf = [_idf(concept, index) for concept in concepts]
-        total = sum(idf) or 1.0
         query_words = " ".join(content_words(question))
         for row in rows:
             candidate = candidates[row[0]]
@@ -372,20 +429,8 @@ class KnowledgeBase:
                     / 100.0
                 )
                 continue
-            all_terms = set(" ".join(row[1:]).split())
-            title_terms = set(f"{row[1]} {row[2]}".split())
-            candidate.coverage = (
-                sum(w for concept, w in zip(concepts, idf, strict=True) if all_terms & set(concept))
-                / total
-            )
-            candidate.title_coverage = (
-                sum(
-                    w
-                    for concept, w in zip(concepts, idf, strict=True)
-                    if title_terms & set(concept)
-                )
-                / total
-            )
+            candidate.coverage = _coverage(concepts, set(" ".join(row[1:]).split()))
+            candidate.title_coverage = _coverage(concepts, set(f"{row[1]} {row[2]}".split()))
 
     # -- caches --------------------------------------------------------------------------
 
@@ -408,24 +453,28 @@ class KnowledgeBase:
             "using fts5vocab(main, entry_search_fts, 'row')"
         )
         doc_freq = dict(db.execute("select term, doc from temp.entry_search_vocab").fetchall())
-        owners: list[str] = []
-        vectors: Vectors | None = None
+        by_kind: dict[str, dict[str, Vectors]] = {"phrasings": {}, "body": {}}
         if self.embedder is not None:
-            blobs = []
-            for entry_id, blob in db.execute(
-                "select entry_id, vector from entry_vectors where model = ? order by rowid",
+            for entry_id, kind, blob in db.execute(
+                "select entry_id, kind, vector from entry_vectors where model = ? order by rowid",
                 [self.embedder.name],
             ):
-                owners.append(entry_id)
-                blobs.append(np.frombuffer(blob, dtype=np.float32))
-            vectors = np.vstack(blobs) if blobs else None
+                if kind in by_kind:
+                    by_kind[kind][entry_id] = np.frombuffer(blob, dtype=np.float32)
+        ids = sorted(by_kind["phrasings"])
+        phrasing_vectors = body_vectors = None
+        if ids:
+            phrasing_vectors = np.vstack([by_kind["phrasings"][i] for i in ids])
+            body_vectors = np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids])
         return _Index(
             version=version,
             entries=self.count(),
             doc_freq=doc_freq,
             vocabulary=[t for t in doc_freq if len(t) >= 4],
-            vector_owner=owners,
-            vectors=vectors,
+            vector_ids=ids,
+            vector_row={entry_id: row for row, entry_id in enumerate(ids)},
+            phrasing_vectors=phrasing_vectors,
+            body_vectors=body_vectors,
         )
 
     def _entries(self, ids: list[str]) -> list[Entry]:
@@ -453,16 +502,37 @@ def _clean(question: str) -> str:
     return text[:MAX_QUESTION_CHARS]
 
 
-def _idf(concept: tuple[str, ...], index: _Index) -> float:
+def _idf(terms: Iterable[str], index: _Index) -> float:
     """Inverse document frequency; a word the index does not know counts as the rarest."""
-    df = max((index.doc_freq.get(t, 0) for t in concept), default=0)
+    df = max((index.doc_freq.get(t, 0) for t in terms), default=0)
     return math.log(1.0 + (index.entries - df + 0.5) / (df + 0.5))
+
+
+def _coverage(concepts: Sequence[_Concept], terms: set[str]) -> float:
+    """IDF-weighted share of the question's concepts found in ``terms``.
+
+    A concept found only through a glossary synonym earns partial credit: expansion finds
+    paraphrases but also drifts in meaning.
+    """
+    total = sum(c.idf for c in concepts)
+    if not total:
+        return 0.0
+    found = sum(
+        c.idf * (1.0 if c.direct & terms else SYNONYM_CREDIT if c.related & terms else 0.0)
+        for c in concepts
+    )
+    return found / total
 
 
 def _gaps(values: dict[str, float]) -> dict[str, float]:
     """Each value minus the best of the others: positive only for a clear leader."""
     top = sorted(values.values(), reverse=True)[:2] + [0.0, 0.0]
     return {k: v - (top[1] if v == top[0] else top[0]) for k, v in values.items()}
+
+
+def _reciprocal_rank(position: int | None) -> float:
+    """1 for the first place in a candidate list, 1/2 for the second, …; 0 when absent."""
+    return 0.0 if position is None else 1.0 / (1.0 + position)
 
 
 def _sigmoid(x: float) -> float:

@@ -153,3 +153,37 @@ def test_text_normalisation_folds_accents_and_stems_both_languages() -> None:
 )
 def test_language_detection(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+def test_glossary_synonyms_earn_less_coverage_than_the_word_itself() -> None:
+    from bot.knowledge.engine import SYNONYM_CREDIT, _Concept, _coverage
+
+    concept = _Concept(frozenset({"merk"}), frozenset({"brand"}), idf=2.0)
+    other = _Concept(frozenset({"crisis"}), frozenset(), idf=2.0)
+    assert _coverage([concept, other], {"merk", "crisis"}) == 1.0
+    assert _coverage([concept, other], {"brand", "crisis"}) == (1.0 + SYNONYM_CREDIT) / 2
+    assert _coverage([concept, other], {"brand"}) == SYNONYM_CREDIT / 2
+    assert 0.0 < SYNONYM_CREDIT < 1.0
+
+
+def test_rank_terms_order_candidates_but_do_not_raise_confidence(kb: KnowledgeBase) -> None:
+    from dataclasses import replace
+
+    explained = kb.explain("crisis ophef merk", limit=3)
+    for row in explained:
+        assert 0.0 <= float(row["lexical_rank"]) <= 1.0
+        rank_part = sum(float(row[n]) * getattr(kb.weights, n) for n in kb.weights.RANK_FEATURES)
+        assert float(row["logit"]) == pytest.approx(float(row["evidence"]) + rank_part)
+    # Doubling the rank weights cannot change any confidence, only the order.
+    before = {str(r["id"]): r["score"] for r in kb.explain("crisis ophef merk", limit=10)}
+    kb.weights = replace(kb.weights, lexical_rank=2 * kb.weights.lexical_rank)
+    after = {str(r["id"]): r["score"] for r in kb.explain("crisis ophef merk", limit=10)}
+    assert before == after
+
+
+def test_the_lead_is_the_evidence_margin_over_the_runner_up(kb: KnowledgeBase) -> None:
+    rows = kb.explain("Wie mag er namens het merk posten?", limit=10)
+    evidence = sorted((float(r["evidence"]) for r in rows), reverse=True)
+    best = max(rows, key=lambda r: float(r["evidence"]))
+    assert float(best["lead"]) == pytest.approx(evidence[0] - evidence[1])
+    assert all(float(r["lead"]) <= 0 for r in rows if r is not best)

@@ -37,3 +37,30 @@ def test_hybrid_engine_answers_across_languages(
 
 def test_semantic_off_gives_no_embedder() -> None:
     assert load_embedder("off") is None
+
+
+def test_semantic_features_come_from_both_vectors_without_scanning_the_kb(
+    fresh_store: Store, fixture_entries: list[Entry], embedder: UseEmbedder
+) -> None:
+    kb = KnowledgeBase(fresh_store, embedder=embedder)
+    kb.import_entries(fixture_entries)
+    rows = kb.explain("Our brand account got hacked, what now?", limit=20)
+    # Every candidate, also one found only lexically, has both similarities.
+    assert len(rows) == len(fixture_entries)
+    assert all(0.0 <= float(r["semantic_phrasings"]) <= 1.0 for r in rows)
+    assert all(0.0 <= float(r["semantic_body"]) <= 1.0 for r in rows)
+    assert {float(r["semantic_rank"]) for r in rows} == {1 / (1 + i) for i in range(len(rows))}
+    top = rows[0]
+    assert top["id"] == "hacked-account"
+    assert float(top["semantic_body"]) > 0.0 and float(top["semantic_phrasings"]) > 0.0
+
+
+def test_entries_imported_without_vectors_are_still_ranked(
+    fresh_store: Store, fixture_entries: list[Entry], embedder: UseEmbedder
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries[:1])  # lexical: no vectors
+    kb = KnowledgeBase(fresh_store, embedder=embedder)
+    kb.import_entries(fixture_entries[1:])
+    first = fixture_entries[0]
+    ids = [h.entry.id for h in kb.search(first.title, limit=3)]
+    assert first.id in ids
