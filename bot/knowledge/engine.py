@@ -39,6 +39,11 @@ from bot.knowledge.text import (
 
 MAX_QUESTION_CHARS = 2_000
 CANDIDATES = 40
+# Candidate generation skips terms in more than this share of entries (and more than the
+# minimum below), and sends at most this many terms to FTS5, rarest first.
+COMMON_TERM_SHARE = 0.05
+COMMON_TERM_MIN_DOCS = 200
+MAX_QUERY_TERMS = 24
 TYPO_CUTOFF = 80.0
 TYPO_CUTOFF_SHORT = 85.0
 BODY_CHARS_EMBEDDED = 600
@@ -291,7 +296,7 @@ class KnowledgeBase:
     def _rank(self, question: str) -> list[_Candidate]:
         index = self._current_index()
         concepts = self._concepts(question, index)
-        candidates = self._lexical_candidates(concepts)
+        candidates = self._lexical_candidates(concepts, index)
         if self.embedder is not None and index.phrasing_vectors is not None:
             self._add_semantic(candidates, self.embedder.queries([question])[0], index)
         if not candidates:
@@ -361,8 +366,8 @@ class KnowledgeBase:
         )
         return (match[0],) if match else ()
 
-    def _lexical_candidates(self, concepts: list[_Concept]) -> dict[str, _Candidate]:
-        terms = sorted({t for concept in concepts for t in concept.direct | concept.related})
+    def _lexical_candidates(self, concepts: list[_Concept], index: _Index) -> dict[str, _Candidate]:
+        terms = _query_terms(concepts, index)
         if not terms:
             return {}
         match = " OR ".join(f'"{t}"' for t in terms)
@@ -522,6 +527,16 @@ def _coverage(concepts: Sequence[_Concept], terms: set[str]) -> float:
         for c in concepts
     )
     return found / total
+
+
+def _query_terms(concepts: list[_Concept], index: _Index) -> list[str]:
+    """The terms worth sending to FTS5: every word's terms and synonyms, rarest first, without
+    terms so common they only slow the query down (they still count in coverage)."""
+    terms = {t for concept in concepts for t in concept.direct | concept.related}
+    by_rarity = sorted(terms, key=lambda t: (index.doc_freq.get(t, 0), t))
+    common = max(COMMON_TERM_SHARE * index.entries, COMMON_TERM_MIN_DOCS)
+    chosen = [t for t in by_rarity if index.doc_freq.get(t, 0) <= common][:MAX_QUERY_TERMS]
+    return chosen or by_rarity[:3]
 
 
 def _gaps(values: dict[str, float]) -> dict[str, float]:

@@ -54,6 +54,8 @@ _STEMMERS = {
 
 def fold(text: str) -> str:
     """Lowercase ``text`` and strip accents (``één`` → ``een``)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
