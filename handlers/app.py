@@ -39,7 +39,7 @@ def build_client(token: str, api_url: str, retries: int = 2) -> WebClient:
     )
 
 
-def build_app(services: Services, client: WebClient | None = None, workers: int = 2) -> App:
+def build_app(services: Services, client: WebClient | None = None, workers: int = 4) -> App:
     """The socialbot Slack app over ``services``; call ``settings.require_slack`` first."""
     settings = services.settings
     app = App(

@@ -15,6 +15,7 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -56,7 +57,14 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
             "SOCIALBOT_LOG_LEVEL": "WARNING",
         }
     )
-    server = http_server(build_services(settings), "127.0.0.1", 0, threads)
+    services = build_services(settings, answer_workers=1)
+
+    def stop(*_: object) -> None:  # terminate() from the parent: stop the answer worker too
+        services.close()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    server = http_server(services, "127.0.0.1", 0, threads)
     port.put(server.effective_port)
     server.run()
 
@@ -84,7 +92,45 @@ def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
     server.run()
 
 
-def measure(url: str, slack: FakeSlack, requests: int, concurrency: int) -> dict[str, float]:
+class FakeSlackProcess:
+    """The fake Slack Web API in its own process, so its work is not billed to either side."""
+
+    def __init__(self) -> None:
+        self._requests: mp.Queue = mp.Queue()
+        self._replies: mp.Queue = mp.Queue()
+        self._process = mp.Process(target=_fake_slack_main, args=(self._requests, self._replies))
+        self._process.start()
+        self.api_url, self._base = self._replies.get(timeout=30)
+
+    def response_url(self, name: str) -> str:
+        return f"{self._base}/response/{name}"
+
+    def responses(self) -> int:
+        """How many response_url calls the fake has received."""
+        self._requests.put("count")
+        return int(self._replies.get(timeout=30))
+
+    def wait_for_responses(self, count: int, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while self.responses() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {self.responses()} of {count} answers arrived")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._requests.put("stop")
+        self._process.join(timeout=10)
+
+
+def _fake_slack_main(requests: mp.Queue, replies: mp.Queue) -> None:
+    with FakeSlack() as slack:
+        replies.put((slack.api_url, slack.base_url))
+        while (command := requests.get()) != "stop":
+            if command == "count":
+                replies.put(len(slack.calls_to("response_url")))
+
+
+def measure(url: str, slack: FakeSlackProcess, requests: int, concurrency: int) -> dict[str, float]:
     """Send the signed /ask requests; return latency percentiles (ms) and throughput."""
 
     def one(i: int) -> float:
@@ -100,6 +146,7 @@ def measure(url: str, slack: FakeSlack, requests: int, concurrency: int) -> dict
             raise RuntimeError(f"request {i} got HTTP {status}")
         return elapsed
 
+    before = slack.responses()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(min(50, requests))))  # warm-up, not counted
         started = time.perf_counter()
@@ -111,15 +158,16 @@ def measure(url: str, slack: FakeSlack, requests: int, concurrency: int) -> dict
         "max": latencies[-1] * 1000,
         "rps": requests / wall,
         "over_3s": sum(x > 3.0 for x in latencies),
+        "sent": before + min(50, requests) + requests,
     }
 
 
-def bench(target: str, slack: FakeSlack, args: argparse.Namespace) -> dict[str, float]:
+def bench(target: str, slack: FakeSlackProcess, args: argparse.Namespace) -> dict[str, float]:
     ports: mp.Queue = mp.Queue()
     with tempfile.TemporaryDirectory() as db_dir:
         runner = run_socialbot if target == "socialbot" else run_bare
         process = mp.Process(
-            target=runner, args=(slack.api_url, db_dir, ports, args.threads), daemon=True
+            target=runner, args=(slack.api_url, db_dir, ports, args.threads), daemon=False
         )
         process.start()
         try:
@@ -130,7 +178,12 @@ def bench(target: str, slack: FakeSlack, args: argparse.Namespace) -> dict[str, 
                 f"{target}: {args.requests} requests, {args.concurrency} at a time…",
                 file=sys.stderr,
             )
-            return measure(url, slack, args.requests, args.concurrency)
+            result = measure(url, slack, args.requests, args.concurrency)
+            # let the slow part (answers sent to response_url) drain before stopping
+            sent = result.pop("sent")
+            if target == "socialbot":
+                slack.wait_for_responses(int(sent))
+            return result
         finally:
             process.terminate()
             process.join(timeout=10)
@@ -164,9 +217,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--threads", type=int, default=16, help="waitress threads per server")
     args = parser.parse_args()
-    with FakeSlack() as slack:
+    slack = FakeSlackProcess()
+    try:
         bare = bench("bare", slack, args)
         ours = bench("socialbot", slack, args)
+    finally:
+        slack.stop()
     print(
         f"Machine: {machine()}; date {time.strftime('%Y-%m-%d')}; {args.requests} signed /ask "
         f"requests, {args.concurrency} concurrent, waitress {args.threads} threads.\n"

@@ -97,15 +97,15 @@ class Weights:
 
 # Fitted with scripts/fit_weights.py on the development set; see docs/benchmarks.md.
 LEXICAL_WEIGHTS = Weights(
-    calibration_bias=-2.38, calibration_logit=0.3, calibration_lead=0.55,
-    bias=0.0, coverage=5.08, title_coverage=3.74, fuzzy=5.03, coverage_gap=1.55,
-    lexical_rank=2.11,
+    calibration_bias=-2.12, calibration_logit=0.27, calibration_lead=0.58,
+    bias=0.0, coverage=5.15, title_coverage=3.95, fuzzy=4.67, coverage_gap=1.03,
+    lexical_rank=2.1,
 )  # fmt: skip
 HYBRID_WEIGHTS = Weights(
-    calibration_bias=-1.98, calibration_logit=0.77, calibration_lead=0.22,
-    bias=0.0, coverage=3.47, title_coverage=-0.86, fuzzy=0.8, semantic_phrasings=3.02,
-    semantic_body=4.75, coverage_gap=2.91, semantic_gap=2.69, lexical_rank=1.87,
-    semantic_rank=2.73,
+    calibration_bias=-1.59, calibration_logit=0.65, calibration_lead=0.32,
+    bias=0.0, coverage=3.37, title_coverage=-0.56, fuzzy=0.34, semantic_phrasings=3.08,
+    semantic_body=5.08, coverage_gap=2.55, semantic_gap=2.93, lexical_rank=2.04,
+    semantic_rank=2.67,
 )  # fmt: skip
 
 

@@ -99,8 +99,18 @@ def settings(tmp_path: Path, slack: FakeSlack) -> Settings:
 
 @pytest.fixture
 def running(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
-    """socialbot served over HTTP on a free localhost port, as `socialbot serve --http` does."""
-    services = build_services(settings)
+    """socialbot served over HTTP on a free localhost port, answering in-process."""
+    yield from _serve(settings, slack, answer_workers=0)
+
+
+@pytest.fixture
+def running_as_served(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
+    """Exactly as `socialbot serve --http` runs: answers computed in a worker process."""
+    yield from _serve(settings, slack, answer_workers=1)
+
+
+def _serve(settings: Settings, slack: FakeSlack, answer_workers: int) -> Iterator[Running]:
+    services = build_services(settings, answer_workers=answer_workers)
     install_redaction(services)
     server = http_server(services, "127.0.0.1", 0, threads=8)
     stopping = threading.Event()

@@ -392,3 +392,16 @@ def test_health_check_answers(running: Running) -> None:
     with urllib.request.urlopen(f"{running.url}/healthz", timeout=5) as response:
         assert response.status == 200
         assert response.read() == b"ok\n"
+
+
+# --- As served: answers in a worker process ---------------------------------------------
+
+
+def test_served_configuration_answers_and_acks_fast(running_as_served: Running) -> None:
+    running = running_as_served
+    running.slack.set_delay("response_url", 2.0)
+    status, _, seconds = running.command("Wie mag er namens het merk posten?")
+    assert status == 200 and seconds < 1.0
+    (reply,) = running.slack.wait_for("response_url", timeout=10)
+    assert "Alleen collega's met het certificaat" in all_text(reply.params["blocks"])
+    assert running.questions()[0]["entry_id"] == "who-may-post"
