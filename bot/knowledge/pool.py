@@ -10,8 +10,8 @@ and notices knowledge-base changes by itself, as any KnowledgeBase does.
 from __future__ import annotations
 
 import logging
-import os
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
