@@ -104,6 +104,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
                 else render_answer(answer)
             )
             return EXIT_OK
+        if stdin.isatty():
+            print("Type one question per line; end with Ctrl-D.", file=sys.stderr)
         for line in stdin:
             if not line.strip():
                 continue

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -48,9 +46,7 @@ def build_app(services: Services, client: WebClient | None = None, workers: int 
         token_verification_enabled=False,
         # Listeners ack in the request thread; their slow part runs lazily after the ack.
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="work", initializer=_lower_priority
-        ),
+        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work"),
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(_skip_handled_events(services))
@@ -58,16 +54,8 @@ def build_app(services: Services, client: WebClient | None = None, workers: int 
     events.register(app, services)
     actions.register(app, services)
     home.register(app, services)
-    app.error(_error_handler(services))
+    app.error(_log_error)
     return app
-
-
-def _lower_priority() -> None:
-    """Let the OS favour request threads (acks) over the workers doing the slow part."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # not on this platform: a nicety, not a need
-        pass
 
 
 def _skip_handled_events(services: Services) -> Callable[..., Any]:
@@ -83,14 +71,10 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
     return middleware
 
 
-def _error_handler(services: Services) -> Callable[..., None]:
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
     """Errors raised before or during the ack; the slow part has its own (handlers.lazy)."""
-
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        kind = body.get("type") or body.get("command") or "request"
-        if isinstance(error, BotError):
-            log.warning("%s: %s", kind, error)
-        else:
-            log.exception("%s failed: %s", kind, error, exc_info=error)
-
-    return on_error
+    kind = body.get("type") or body.get("command") or "request"
+    if isinstance(error, BotError):
+        log.warning("%s: %s", kind, error)
+    else:
+        log.exception("%s failed: %s", kind, error, exc_info=error)

@@ -245,14 +245,14 @@ class KnowledgeBase:
     def search(self, question: str, limit: int = 3) -> list[Hit]:
         """The ``limit`` best entries for ``question``, best first, each with a confidence."""
         ranked = self._rank(_clean(question))
-        return self._hits(ranked[:limit], ranked)
+        return self._hits(ranked[:limit])
 
     def answer(self, question: str) -> Answer:
         """Answer ``question``, or abstain with up to 3 suggestions when unsure."""
         text = _clean(question)
         lang = detect_language(text, self.default_lang)
         ranked = self._rank(text)
-        hits = self._hits(ranked[:4], ranked)
+        hits = self._hits(ranked[:4])
         if not hits:
             return Answer(text, lang, False, 0.0, None, [])
         best = hits[0]
@@ -262,7 +262,7 @@ class KnowledgeBase:
         near_misses = [h for h in hits if h.score >= SUGGESTION_FLOOR]
         return Answer(text, lang, False, best.score, best, near_misses[:3])
 
-    def _hits(self, chosen: list[_Candidate], ranked: list[_Candidate]) -> list[Hit]:
+    def _hits(self, chosen: list[_Candidate]) -> list[Hit]:
         if not chosen:
             return []
         entries = {e.id: e for e in self._entries([c.entry_id for c in chosen])}

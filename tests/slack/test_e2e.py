@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from slack_bolt.request import BoltRequest
 
+from bot.config import Settings
+from bot.services import build_services
 from handlers import blocks as b
+from handlers.app import build_app
 from tests.slack import signing
 from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running
+from tests.slack.fake_slack import FakeSlack
 
 
 def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
@@ -158,31 +164,29 @@ def test_bot_messages_edits_and_joins_are_acknowledged_and_ignored(
     assert running.questions() == []
 
 
-def test_mentions_outside_the_allowed_channels_are_ignored(running: Running) -> None:
-    running.services.settings = running.services.settings  # frozen; rebuild below
-    from dataclasses import replace
-
-    from handlers.app import build_app
-
-    services = running.services
-    services.settings = replace(services.settings, channels=("CALLOWED",))
+def test_mentions_outside_the_allowed_channels_are_ignored(
+    settings: Settings, slack: FakeSlack
+) -> None:
+    services = build_services(replace(settings, channels=("CALLOWED",)))
     app = build_app(services)
-    from slack_bolt.request import BoltRequest
-
-    body = signing.event_body(
-        {
+    for channel, event_id in (("COTHER", "EvOther"), ("CALLOWED", "EvAllowed")):
+        event = {
             "type": "app_mention",
             "user": "U2",
-            "channel": "COTHER",
+            "channel": channel,
             "ts": "1.6",
-            "text": "<@UBOT> crisis",
-        },
-        event_id="EvAllow",
-    )
-    response = app.dispatch(BoltRequest(body=body, headers=signing.signed_headers(SECRET, body)))
-    assert response.status == 200
+            "text": "<@UBOT> what do I do when a brand account has been hacked?",
+        }
+        body = signing.event_body(event, event_id=event_id)
+        response = app.dispatch(
+            BoltRequest(body=body, headers=signing.signed_headers(SECRET, body))
+        )
+        assert response.status == 200
+    (post,) = slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "CALLOWED"
     time.sleep(0.3)
-    assert running.slack.calls_to("chat.postMessage") == []
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    services.close()
 
 
 # --- Buttons ----------------------------------------------------------------------------
