@@ -175,7 +175,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> in
     from handlers.serve import serve  # the Slack edge is loaded only when serving
 
     settings.require_slack("http" if args.http else "socket")
-    services = build_services(settings, answer_workers=1)
+    services = build_services(settings)
     try:
         serve(services, http=args.http, host=args.host, port=args.port, threads=args.threads)
     finally:

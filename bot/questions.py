@@ -72,21 +72,14 @@ class WeeklyStats:
 class QuestionService:
     """Answers questions from the knowledge base and keeps the record of them."""
 
-    def __init__(
-        self,
-        store: Store,
-        kb: KnowledgeBase,
-        clock: Clock = utc_now,
-        answerer: Callable[[str], Answer] | None = None,
-    ) -> None:
+    def __init__(self, store: Store, kb: KnowledgeBase, clock: Clock = utc_now) -> None:
         self.store = store
         self.kb = kb
         self.clock = clock
-        self.answerer = answerer or kb.answer
 
     def ask(self, question: str, user_id: str, channel_id: str, surface: str) -> Asked:
         """Answer ``question`` and store it; raise InvalidInput for an empty question."""
-        answer = self.answerer(question)
+        answer = self.kb.answer(question)
         with self.store.transaction() as db:
             row = db.table("questions").insert(
                 {

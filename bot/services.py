@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.db import Store
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import load_paths
-from bot.knowledge.pool import AnswerPool, open_knowledge_base
+from bot.knowledge.semantic import load_embedder
 from bot.questions import Clock, QuestionService, utc_now
 
 log = logging.getLogger(__name__)
@@ -23,29 +23,25 @@ class Services:
     store: Store
     kb: KnowledgeBase
     questions: QuestionService
-    pool: AnswerPool | None = None
 
     def close(self) -> None:
-        """Stop the answer workers and release the database connections."""
-        if self.pool is not None:
-            self.pool.close()
+        """Release the database connections."""
         self.store.close()
 
 
-def build_services(
-    settings: Settings, seed: bool = True, clock: Clock = utc_now, answer_workers: int = 0
-) -> Services:
-    """Open the store and knowledge base; on an empty database, import the bundled entries.
-
-    With ``answer_workers`` > 0, questions are answered in that many worker processes (what
-    the Slack server does, so search never competes with its acks for the interpreter).
-    """
+def build_services(settings: Settings, seed: bool = True, clock: Clock = utc_now) -> Services:
+    """Open the store and knowledge base; on an empty database, import the bundled entries."""
     store = Store(settings.db_path)
-    kb = open_knowledge_base(settings, store)
+    kb = KnowledgeBase(
+        store,
+        threshold=settings.answer_threshold,
+        embedder=load_embedder(settings.semantic),
+        default_lang=settings.default_lang,
+    )
     if seed and kb.count() == 0:
         entries = load_paths([settings.kb_dir])
         log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
         kb.import_entries(entries)
-    pool = AnswerPool(settings, kb, answer_workers) if answer_workers > 0 else None
-    questions = QuestionService(store, kb, clock, answerer=pool.answer if pool else None)
-    return Services(settings=settings, store=store, kb=kb, questions=questions, pool=pool)
+    return Services(
+        settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
+    )

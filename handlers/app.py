@@ -9,36 +9,23 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.errors import BotError
 from bot.services import Services
 from handlers import actions, commands, events, home
+from handlers.client import build_client
+from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 
-def build_client(token: str, api_url: str, retries: int = 2) -> WebClient:
-    """A Web API client that retries rate limits (honouring Retry-After), 5xx and
-    connection errors."""
-    return WebClient(
-        token=token,
-        base_url=api_url,
-        timeout=10,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=retries),
-            ServerErrorRetryHandler(max_retry_count=retries),
-            ConnectionErrorRetryHandler(max_retry_count=retries),
-        ],
-    )
+def build_app(
+    services: Services, jobs: Jobs, client: WebClient | None = None, workers: int = 4
+) -> App:
+    """The socialbot Slack app over ``services``; questions are answered by ``jobs``.
 
-
-def build_app(services: Services, client: WebClient | None = None, workers: int = 4) -> App:
-    """The socialbot Slack app over ``services``; call ``settings.require_slack`` first."""
+    Call ``settings.require_slack`` first.
+    """
     settings = services.settings
     app = App(
         client=client or build_client(settings.slack_bot_token, settings.slack_api_url),
@@ -50,8 +37,8 @@ def build_app(services: Services, client: WebClient | None = None, workers: int 
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(_skip_handled_events(services))
-    commands.register(app, services)
-    events.register(app, services)
+    commands.register(app, services, jobs)
+    events.register(app, services, jobs)
     actions.register(app, services)
     home.register(app, services)
     app.error(_log_error)

@@ -7,11 +7,11 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App, Say
+from slack_bolt import Ack, App
 
 from bot.services import Services
-from handlers.blocks import answer_blocks, fallback_text
-from handlers.lazy import ack_only, after_ack
+from handlers import jobs as answer_jobs
+from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -22,37 +22,37 @@ def is_human_message(event: dict[str, Any]) -> bool:
     return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, jobs: Jobs) -> None:
     """Wire the event listeners."""
     allowed = set(services.settings.channels)
-    lang = services.settings.default_lang
 
-    @after_ack("app_mention", lang)
-    def mention(event: dict[str, Any], say: Say) -> None:
+    @app.event("app_mention")
+    def mention(ack: Ack, event: dict[str, Any]) -> None:
+        ack()
         if not is_human_message(event):
             return
         if allowed and event.get("channel") not in allowed:
             log.info("mention in %s ignored: not in SOCIALBOT_CHANNELS", event.get("channel"))
             return
         question = _MENTION.sub(" ", event.get("text") or "").strip()
-        if not question:
-            return
-        asked = services.questions.ask(question, event["user"], event["channel"], "mention")
-        say(
-            text=fallback_text(asked.answer),
-            blocks=answer_blocks(asked.answer, asked.question_id),
-            thread_ts=event.get("thread_ts") or event["ts"],
-        )
+        if question:
+            thread = event.get("thread_ts") or event["ts"]
+            jobs.submit(
+                answer_jobs.answer_message,
+                question,
+                event["user"],
+                event["channel"],
+                thread,
+                "mention",
+            )
 
-    @after_ack("direct message", lang)
-    def direct_message(event: dict[str, Any], say: Say) -> None:
+    @app.event("message")
+    def direct_message(ack: Ack, event: dict[str, Any]) -> None:
+        ack()
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
         question = (event.get("text") or "").strip()
-        if not question:
-            return
-        asked = services.questions.ask(question, event["user"], event["channel"], "dm")
-        say(text=fallback_text(asked.answer), blocks=answer_blocks(asked.answer, asked.question_id))
-
-    app.event("app_mention")(ack=ack_only, lazy=[mention])
-    app.event("message")(ack=ack_only, lazy=[direct_message])
+        if question:
+            jobs.submit(
+                answer_jobs.answer_message, question, event["user"], event["channel"], None, "dm"
+            )

@@ -10,8 +10,10 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.config import Settings
 from bot.services import Services
 from handlers.app import build_app
+from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def install_redaction(services: Services) -> None:
-    """Keep tokens and signing secrets out of every log handler's output."""
-    settings = services.settings
+def configure_logging(settings: Settings) -> None:
+    """Log at the configured level, with tokens and signing secrets redacted everywhere."""
     redact = RedactSecrets(
         [settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret]
     )
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=settings.log_level)
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     for handler in root.handlers:
         handler.addFilter(redact)
 
@@ -67,12 +70,16 @@ def wsgi_app(app: App) -> WsgiApp:
     return application
 
 
-def http_server(services: Services, host: str, port: int, threads: int) -> Any:
+def http_server(services: Services, jobs: Jobs, host: str, port: int, threads: int) -> Any:
     """socialbot's WSGI app on a waitress server (not yet running); port 0 picks a free one."""
     import waitress
 
     return waitress.create_server(
-        wsgi_app(build_app(services)), host=host, port=port, threads=threads, ident="socialbot"
+        wsgi_app(build_app(services, jobs)),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="socialbot",
     )
 
 
@@ -80,13 +87,18 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
     """Validate the Slack settings for the mode, then serve until interrupted."""
     settings = services.settings
     settings.require_slack("http" if http else "socket")
-    install_redaction(services)
-    if http:
-        server = http_server(services, host, port, threads)
-        log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
-        server.run()
-        return
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    configure_logging(settings)
+    jobs = Jobs(settings, processes=1)
+    try:
+        if http:
+            server = http_server(services, jobs, host, port, threads)
+            log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
+            server.run()
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    log.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(build_app(services), settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+            log.info("connecting to Slack in Socket Mode")
+            handler = SocketModeHandler(build_app(services, jobs), settings.slack_app_token)
+            handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        jobs.close()

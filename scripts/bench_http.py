@@ -45,6 +45,7 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
     """Serve socialbot exactly as `socialbot serve --http` does (in a child process)."""
     from bot.config import settings_from_mapping
     from bot.services import build_services
+    from handlers.jobs import Jobs
     from handlers.serve import http_server
 
     settings = settings_from_mapping(
@@ -57,14 +58,15 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
             "SOCIALBOT_LOG_LEVEL": "WARNING",
         }
     )
-    services = build_services(settings, answer_workers=1)
+    services = build_services(settings)
+    jobs = Jobs(settings, processes=1)
 
     def stop(*_: object) -> None:  # terminate() from the parent: stop the answer worker too
-        services.close()
+        jobs.close()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    server = http_server(services, "127.0.0.1", 0, threads)
+    server = http_server(services, jobs, "127.0.0.1", 0, threads)
     port.put(server.effective_port)
     server.run()
 
@@ -81,6 +83,8 @@ def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
         client=WebClient(token="xoxb-bench", base_url=api_url),
         signing_secret=SECRET,
         token_verification_enabled=False,
+        # configured as socialbot's app is: the ack is sent as soon as the listener returns
+        process_before_response=True,
     )
 
     @app.command("/ask")

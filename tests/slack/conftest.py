@@ -14,7 +14,8 @@ import pytest
 
 from bot.config import Settings
 from bot.services import Services, build_services
-from handlers.serve import http_server, install_redaction
+from handlers.jobs import Jobs
+from handlers.serve import configure_logging, http_server
 from tests.conftest import FIXTURE_KB
 from tests.slack import signing
 from tests.slack.fake_slack import FakeSlack
@@ -100,19 +101,20 @@ def settings(tmp_path: Path, slack: FakeSlack) -> Settings:
 @pytest.fixture
 def running(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
     """socialbot served over HTTP on a free localhost port, answering in-process."""
-    yield from _serve(settings, slack, answer_workers=0)
+    yield from _serve(settings, slack, processes=0)
 
 
 @pytest.fixture
 def running_as_served(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
-    """Exactly as `socialbot serve --http` runs: answers computed in a worker process."""
-    yield from _serve(settings, slack, answer_workers=1)
+    """Exactly as `socialbot serve --http` runs: questions answered in a worker process."""
+    yield from _serve(settings, slack, processes=1)
 
 
-def _serve(settings: Settings, slack: FakeSlack, answer_workers: int) -> Iterator[Running]:
-    services = build_services(settings, answer_workers=answer_workers)
-    install_redaction(services)
-    server = http_server(services, "127.0.0.1", 0, threads=8)
+def _serve(settings: Settings, slack: FakeSlack, processes: int) -> Iterator[Running]:
+    services = build_services(settings)
+    configure_logging(settings)
+    jobs = Jobs(settings, processes=processes)
+    server = http_server(services, jobs, "127.0.0.1", 0, threads=8)
     stopping = threading.Event()
 
     def run() -> None:
@@ -131,4 +133,5 @@ def _serve(settings: Settings, slack: FakeSlack, answer_workers: int) -> Iterato
         server.task_dispatcher.shutdown(timeout=5)  # let in-flight requests finish
         server.close()
         thread.join(timeout=5)
+        jobs.close()
         services.close()

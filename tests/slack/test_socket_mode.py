@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.config import Settings
-from bot.services import Services, build_services
+from bot.services import build_services
 from handlers.app import build_app
+from handlers.jobs import Jobs
 from tests.slack.fake_slack import FakeSlack
 
 
@@ -31,16 +33,17 @@ class RecordingSocketClient:
 
 
 @pytest.fixture
-def socket_services(settings: Settings) -> Iterator[Services]:
-    services = build_services(
-        replace(settings, slack_signing_secret="", slack_app_token="xapp-1-A1-test")
-    )
-    yield services
+def socket_app(settings: Settings) -> Iterator[App]:
+    socket_settings = replace(settings, slack_signing_secret="", slack_app_token="xapp-1-A1-test")
+    services = build_services(socket_settings)
+    jobs = Jobs(socket_settings, processes=0)
+    yield build_app(services, jobs)
+    jobs.close()
     services.close()
 
 
-def test_slash_command_over_socket_mode(socket_services: Services, slack: FakeSlack) -> None:
-    handler = SocketModeHandler(build_app(socket_services), "xapp-1-A1-test")
+def test_slash_command_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
+    handler = SocketModeHandler(socket_app, "xapp-1-A1-test")
     client = RecordingSocketClient()
     request = SocketModeRequest(
         type="slash_commands",
@@ -62,8 +65,8 @@ def test_slash_command_over_socket_mode(socket_services: Services, slack: FakeSl
     assert "pilot canvas" in str(reply.params["blocks"])
 
 
-def test_event_over_socket_mode(socket_services: Services, slack: FakeSlack) -> None:
-    handler = SocketModeHandler(build_app(socket_services), "xapp-1-A1-test")
+def test_event_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
+    handler = SocketModeHandler(socket_app, "xapp-1-A1-test")
     client = RecordingSocketClient()
     request = SocketModeRequest(
         type="events_api",

@@ -1,0 +1,181 @@
+"""Answering questions away from the request threads, by default in a worker process.
+
+A listener acknowledges Slack's request and hands the question to :class:`Jobs`; the job
+answers it, stores it and posts the reply. In a worker process the search, the storing and
+the posting never compete with the server's acks for Python's interpreter lock (measured in
+docs/benchmarks.md). The worker opens the same SQLite database and its own Web API client.
+Failures are logged there with their context, and the user is told where Slack allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.config import Settings
+from bot.errors import BotError
+from bot.i18n import t
+from bot.services import Services, build_services
+from handlers.blocks import answer_blocks, fallback_text
+from handlers.client import build_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Worker:
+    settings: Settings
+    services: Services
+    client: WebClient
+    posting: ThreadPoolExecutor
+
+
+_worker: _Worker | None = None
+
+
+class Jobs:
+    """Runs answer jobs in ``processes`` worker processes, or on threads when it is 0."""
+
+    def __init__(self, settings: Settings, processes: int = 1, threads: int = 4) -> None:
+        self.executor: Executor
+        if processes > 0:
+            self.executor = ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(settings, True),
+            )
+            self.executor.submit(_ready).result(timeout=120)
+        else:
+            _start_worker(settings, False)
+            self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
+
+    def submit(self, job: Callable[..., None], *args: Any) -> None:
+        """Start ``job(*args)``; do not wait for it."""
+        self.executor.submit(job, *args).add_done_callback(_log_crash)
+
+    def close(self) -> None:
+        """Finish the queued jobs, then stop the workers."""
+        self.executor.shutdown(wait=True)
+        if isinstance(self.executor, ThreadPoolExecutor) and _worker is not None:
+            _worker.posting.shutdown(wait=True)
+            _worker.services.close()
+
+
+def answer_command(text: str, user: str, channel: str, response_url: str) -> None:
+    """``/ask``: answer privately through the command's response_url."""
+    where = f"/ask from {user} in {channel}"
+    try:
+        asked = _current().services.questions.ask(text, user, channel, "command")
+    except Exception as error:  # noqa: BLE001 - logged with context, the user is told
+        _log_failure(where, error)
+        _post(where, _respond, response_url, text=_user_message(error))
+        return
+    _post(
+        where,
+        _respond,
+        response_url,
+        text=fallback_text(asked.answer),
+        blocks=answer_blocks(asked.answer, asked.question_id, shareable=True),
+    )
+
+
+def answer_message(text: str, user: str, channel: str, thread_ts: str | None, surface: str) -> None:
+    """A mention (answered in its thread) or a direct message (answered in the DM)."""
+    where = f"{surface} from {user} in {channel}"
+    try:
+        asked = _current().services.questions.ask(text, user, channel, surface)
+    except Exception as error:  # noqa: BLE001 - logged with context
+        _log_failure(where, error)
+        return
+    _post(
+        where,
+        _post_message,
+        channel,
+        text=fallback_text(asked.answer),
+        blocks=answer_blocks(asked.answer, asked.question_id),
+        thread_ts=thread_ts,
+    )
+
+
+def _respond(response_url: str, **message: Any) -> None:
+    response = WebhookClient(response_url, timeout=10).send(
+        response_type="ephemeral", replace_original=False, **message
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"response_url answered HTTP {response.status_code}")
+
+
+def _post_message(channel: str, **message: Any) -> None:
+    _current().client.chat_postMessage(channel=channel, **message)
+
+
+def _post(where: str, send: Callable[..., None], target: str, **message: Any) -> None:
+    """Post on the worker's I/O threads: a slow Web API never holds up the next answer."""
+
+    def run() -> None:
+        try:
+            send(target, **message)
+        except Exception as error:  # noqa: BLE001 - logged with context; the answer is stored
+            _log_failure(f"{where}: posting the answer", error)
+
+    _current().posting.submit(run)
+
+
+def _log_failure(where: str, error: Exception) -> None:
+    if isinstance(error, BotError):
+        log.warning("%s: %s", where, error)
+    else:
+        log.error("%s failed: %s", where, error, exc_info=error)
+
+
+def _user_message(error: Exception) -> str:
+    if isinstance(error, BotError):
+        return str(error)
+    return t("slack_error", _current().settings.default_lang)
+
+
+def _start_worker(settings: Settings, own_process: bool) -> None:
+    global _worker
+    if own_process:
+        from handlers.serve import configure_logging
+
+        configure_logging(settings)
+        _lower_priority()
+    _worker = _Worker(
+        settings=settings,
+        services=build_services(settings, seed=False),
+        client=build_client(settings.slack_bot_token, settings.slack_api_url),
+        posting=ThreadPoolExecutor(max_workers=8, thread_name_prefix="post"),
+    )
+
+
+def _lower_priority() -> None:
+    """Let the OS run the server's acks first when both want the CPU; answers can wait."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # not on this platform: a nicety, not a need
+        log.debug("could not lower the worker's priority")
+
+
+def _ready() -> bool:
+    return _worker is not None
+
+
+def _current() -> _Worker:
+    assert _worker is not None, "the job worker was not started"
+    return _worker
+
+
+def _log_crash(future: Future[None]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("an answer job crashed: %s", error, exc_info=error)
