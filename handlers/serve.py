@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -83,12 +84,18 @@ def http_server(services: Services, jobs: Jobs, host: str, port: int, threads: i
     )
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    log.info("stopping (signal %d)", signum)
+    raise SystemExit(0)
+
+
 def serve(services: Services, http: bool, host: str, port: int, threads: int) -> None:
     """Validate the Slack settings for the mode, then serve until interrupted."""
     settings = services.settings
     settings.require_slack("http" if http else "socket")
     configure_logging(settings)
     jobs = Jobs(settings, processes=1)
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd or a container runtime
     try:
         if http:
             server = http_server(services, jobs, host, port, threads)
