@@ -54,6 +54,20 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
     return w
 
 
+def nonnegative_ranking(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:
+    """:func:`softmax_ranking` with every weight ≥ 0: each feature is "more is better", so a
+    negative weight only fits an accident of the development set (e.g. two overlapping
+    features). Features that come out negative are dropped and the rest refitted."""
+    dims = groups[0][0].shape[1]
+    active = np.ones(dims, dtype=bool)
+    while True:
+        w = np.zeros(dims)
+        w[active] = softmax_ranking([(x[:, active], y) for x, y in groups], l2)
+        if (w >= 0).all():
+            return w
+        active &= w > 0
+
+
 def softmax_ranking(groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float) -> np.ndarray:
     """Weights of an L2-penalised conditional logit: per group, P(candidate) ∝ exp(x·w).
 
@@ -115,7 +129,7 @@ def fit(
         x = np.array([[float(c[name]) for name in Weights.FEATURES] for c in candidates])
         y = np.array([float(c["id"] in accepted(q)) for c in candidates])
         groups.append((x.reshape(len(candidates), len(Weights.FEATURES)), y))
-    ranking = softmax_ranking(groups, l2)
+    ranking = nonnegative_ranking(groups, l2)
     old = kb.weights
     kb.weights = replace(
         old,

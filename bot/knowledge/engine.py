@@ -102,10 +102,10 @@ LEXICAL_WEIGHTS = Weights(
     lexical_rank=2.1,
 )  # fmt: skip
 HYBRID_WEIGHTS = Weights(
-    calibration_bias=-1.59, calibration_logit=0.65, calibration_lead=0.32,
-    bias=0.0, coverage=3.37, title_coverage=-0.56, fuzzy=0.34, semantic_phrasings=3.08,
-    semantic_body=5.08, coverage_gap=2.55, semantic_gap=2.93, lexical_rank=2.04,
-    semantic_rank=2.67,
+    calibration_bias=-1.85, calibration_logit=0.72, calibration_lead=0.33,
+    bias=0.0, coverage=3.32, title_coverage=0.0, fuzzy=0.2, semantic_phrasings=2.99,
+    semantic_body=5.12, coverage_gap=2.5, semantic_gap=2.88, lexical_rank=2.01,
+    semantic_rank=2.68,
 )  # fmt: skip
 
 
