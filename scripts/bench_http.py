@@ -127,6 +127,9 @@ class FakeSlackProcess:
 
 
 def _fake_slack_main(requests: mp.Queue, replies: mp.Queue) -> None:
+    # The fake stands in for Slack's servers, which do not run on the app's machine: it runs
+    # at a lower priority, so it takes the CPU only when the server and the load leave it.
+    os.nice(10)
     with FakeSlack() as slack:
         replies.put((slack.api_url, slack.base_url))
         while (command := requests.get()) != "stop":
@@ -220,27 +223,39 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--threads", type=int, default=16, help="waitress threads per server")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     args = parser.parse_args()
     slack = FakeSlackProcess()
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "socialbot": []}
     try:
-        bare = bench("bare", slack, args)
-        ours = bench("socialbot", slack, args)
+        for _ in range(args.rounds):
+            for target in runs:
+                runs[target].append(bench(target, slack, args))
     finally:
         slack.stop()
     print(
         f"Machine: {machine()}; date {time.strftime('%Y-%m-%d')}; {args.requests} signed /ask "
-        f"requests, {args.concurrency} concurrent, waitress {args.threads} threads.\n"
+        f"requests per round, {args.concurrency} concurrent, waitress {args.threads} threads, "
+        f"{args.rounds} alternating rounds.\n"
     )
-    print("| server | p50 ack ms | p99 ack ms | max ms | req/s | over 3 s |")
-    print("|---|---|---|---|---|---|")
-    for name, r in (("bare Bolt app (ack only)", bare), ("socialbot", ours)):
-        print(
-            f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['rps']:.0f} | "
-            f"{int(r['over_3s'])} |"
-        )
+    print("| server | round | p50 ack ms | p99 ack ms | max ms | req/s | over 3 s |")
+    print("|---|---|---|---|---|---|---|")
+    for target, results in runs.items():
+        for number, r in enumerate(results, start=1):
+            print(
+                f"| {target} | {number} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
+                f"{r['rps']:.0f} | {int(r['over_3s'])} |"
+            )
+    median = {
+        t: {k: statistics.median(r[k] for r in rs) for k in ("p50", "p99")}
+        for t, rs in runs.items()
+    }
+    worst = max(r["max"] for rs in runs.values() for r in rs)
     print(
-        f"\np99 ratio socialbot / bare: {ours['p99'] / bare['p99']:.2f} "
-        f"(p50 ratio {ours['p50'] / bare['p50']:.2f})"
+        f"\nMedian over rounds: p99 ratio socialbot / bare "
+        f"{median['socialbot']['p99'] / median['bare']['p99']:.2f} "
+        f"(p50 ratio {median['socialbot']['p50'] / median['bare']['p50']:.2f}); "
+        f"slowest ack of all rounds {worst:.0f} ms."
     )
     return 0
 
