@@ -51,6 +51,8 @@ BODY_CHARS_EMBEDDED = 600
 SUGGESTION_FLOOR = 0.05
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
+# Entries whose terms are kept in memory at most (the cache starts over past this).
+ENTRY_CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,16 @@ class _Index:
     vector_row: dict[str, int]
     phrasing_vectors: Vectors | None
     body_vectors: Vectors | None
+    entry_terms: dict[str, _EntryTerms] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _EntryTerms:
+    """What the lexical features need of one entry, kept in memory once read."""
+
+    all_terms: frozenset[str]
+    phrasing_terms: frozenset[str]
+    phrasings: tuple[str, ...]  # the content words of the title and of each question
 
 
 class KnowledgeBase:
@@ -409,33 +421,42 @@ class KnowledgeBase:
         question: str,
         index: _Index,
     ) -> None:
-        ids = list(candidates)
-        marks = ",".join("?" * len(ids))
-        rows = self.store.db.execute(
-            f"select entry_id, {', '.join(SEARCH_COLUMNS)} from entry_search "
-            f"where entry_id in ({marks})",
-            ids,
-        ).fetchall()
-        rows += self.store.db.execute(
-            f"select id, title, questions from entries where id in ({marks})", ids
-        ).fetchall()
         query_words = " ".join(content_words(question))
-        for row in rows:
-            candidate = candidates[row[0]]
-            if len(row) == 3:
-                phrasings = [row[1], *json.loads(row[2])]
-                candidate.fuzzy = (
-                    max(
-                        fuzz.token_sort_ratio(
-                            query_words, " ".join(content_words(p)), processor=utils.default_process
-                        )
-                        for p in phrasings
-                    )
-                    / 100.0
+        for entry_id, terms in self._entry_terms(list(candidates), index).items():
+            candidate = candidates[entry_id]
+            candidate.coverage = _coverage(concepts, terms.all_terms)
+            candidate.title_coverage = _coverage(concepts, terms.phrasing_terms)
+            candidate.fuzzy = (
+                max(
+                    fuzz.token_sort_ratio(query_words, p, processor=utils.default_process)
+                    for p in terms.phrasings
                 )
-                continue
-            candidate.coverage = _coverage(concepts, set(" ".join(row[1:]).split()))
-            candidate.title_coverage = _coverage(concepts, set(f"{row[1]} {row[2]}".split()))
+                / 100.0
+            )
+
+    def _entry_terms(self, ids: list[str], index: _Index) -> dict[str, _EntryTerms]:
+        """Each entry's index terms and phrasings, read once per knowledge-base version."""
+        cache = index.entry_terms
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            if len(cache) > ENTRY_CACHE_LIMIT:
+                cache.clear()
+            marks = ",".join("?" * len(missing))
+            rows = self.store.db.execute(
+                f"select s.entry_id, {', '.join('s.' + c for c in SEARCH_COLUMNS)}, "
+                f"e.title, e.questions from entry_search s join entries e on e.id = s.entry_id "
+                f"where s.entry_id in ({marks})",
+                missing,
+            ).fetchall()
+            for entry_id, titles, questions, tags, body, title, raw_questions in rows:
+                cache[entry_id] = _EntryTerms(
+                    all_terms=frozenset(f"{titles} {questions} {tags} {body}".split()),
+                    phrasing_terms=frozenset(f"{titles} {questions}".split()),
+                    phrasings=tuple(
+                        " ".join(content_words(p)) for p in [title, *json.loads(raw_questions)]
+                    ),
+                )
+        return {i: cache[i] for i in ids if i in cache}
 
     # -- caches --------------------------------------------------------------------------
 
@@ -513,7 +534,7 @@ def _idf(terms: Iterable[str], index: _Index) -> float:
     return math.log(1.0 + (index.entries - df + 0.5) / (df + 0.5))
 
 
-def _coverage(concepts: Sequence[_Concept], terms: set[str]) -> float:
+def _coverage(concepts: Sequence[_Concept], terms: frozenset[str]) -> float:
     """IDF-weighted share of the question's concepts found in ``terms``.
 
     A concept found only through a glossary synonym earns partial credit: expansion finds
