@@ -13,8 +13,10 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from typing import Any
 
 from slack_sdk import WebClient
@@ -41,33 +43,70 @@ class _Worker:
 _worker: _Worker | None = None
 
 
+Job = tuple[Callable[..., None], tuple[Any, ...]]
+
+
 class Jobs:
-    """Runs answer jobs in ``processes`` worker processes, or on threads when it is 0."""
+    """Runs answer jobs in ``processes`` worker processes, or on threads when it is 0.
+
+    Jobs are fire-and-forget: the server puts each on a queue and returns to acking; a
+    worker logs whatever goes wrong. No result travels back, so nothing in the server
+    process waits on, or wakes up for, a job.
+    """
 
     def __init__(self, settings: Settings, processes: int = 1, threads: int = 4) -> None:
-        self.executor: Executor
+        self._executor: ThreadPoolExecutor | None = None
+        self._processes: list[BaseProcess] = []
         if processes > 0:
-            self.executor = ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(settings, True),
-            )
-            self.executor.submit(_ready).result(timeout=120)
+            context = multiprocessing.get_context("spawn")
+            self._queue: Queue[Job | None] = context.Queue()
+            ready: Queue[bool] = context.Queue()
+            self._processes = [
+                context.Process(
+                    target=_worker_main, args=(settings, self._queue, ready), daemon=True
+                )
+                for _ in range(processes)
+            ]
+            for process in self._processes:
+                process.start()
+            for _ in self._processes:
+                ready.get(timeout=120)
         else:
-            _start_worker(settings, False)
-            self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
+            _start_worker(settings, own_process=False)
+            self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
 
     def submit(self, job: Callable[..., None], *args: Any) -> None:
         """Start ``job(*args)``; do not wait for it."""
-        self.executor.submit(job, *args).add_done_callback(_log_crash)
+        if self._executor is not None:
+            self._executor.submit(job, *args).add_done_callback(_log_crash)
+        else:
+            self._queue.put((job, args))
 
     def close(self) -> None:
         """Finish the queued jobs, then stop the workers."""
-        self.executor.shutdown(wait=True)
-        if isinstance(self.executor, ThreadPoolExecutor) and _worker is not None:
-            _worker.posting.shutdown(wait=True)
-            _worker.services.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            _current().posting.shutdown(wait=True)
+            _current().services.close()
+            return
+        for _ in self._processes:
+            self._queue.put(None)
+        for process in self._processes:
+            process.join(timeout=60)
+
+
+def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]) -> None:
+    """A worker process: run jobs from the queue until told to stop (None)."""
+    _start_worker(settings, own_process=True)
+    ready.put(True)
+    while (item := jobs.get()) is not None:
+        job, args = item
+        try:
+            job(*args)
+        except Exception as error:  # noqa: BLE001 - a job must never end the worker
+            log.error("an answer job crashed: %s", error, exc_info=error)
+    _current().posting.shutdown(wait=True)
+    _current().services.close()
 
 
 def answer_command(text: str, user: str, channel: str, response_url: str) -> None:
@@ -164,10 +203,6 @@ def _lower_priority() -> None:
         os.nice(10)
     except (AttributeError, OSError):  # not on this platform: a nicety, not a need
         log.debug("could not lower the worker's priority")
-
-
-def _ready() -> bool:
-    return _worker is not None
 
 
 def _current() -> _Worker:
