@@ -58,19 +58,9 @@ class Jobs:
         self._executor: ThreadPoolExecutor | None = None
         self._processes: list[BaseProcess] = []
         if processes > 0:
-            context = multiprocessing.get_context("spawn")
-            self._queue: Queue[Job | None] = context.Queue()
-            ready: Queue[bool] = context.Queue()
-            self._processes = [
-                context.Process(
-                    target=_worker_main, args=(settings, self._queue, ready), daemon=True
-                )
-                for _ in range(processes)
-            ]
-            for process in self._processes:
-                process.start()
-            for _ in self._processes:
-                ready.get(timeout=120)
+            self._settings = settings
+            self._context = multiprocessing.get_context("spawn")
+            self._start_processes(processes)
         else:
             _start_worker(settings, own_process=False)
             self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
@@ -79,8 +69,34 @@ class Jobs:
         """Start ``job(*args)``; do not wait for it."""
         if self._executor is not None:
             self._executor.submit(job, *args).add_done_callback(_log_crash)
-        else:
-            self._queue.put((job, args))
+            return
+        dead = [p for p in self._processes if not p.is_alive()]
+        if dead:
+            # A worker killed mid-read can leave the queue's lock taken: start over with a new
+            # queue. Jobs still in the old one are lost (their questions were not yet stored).
+            log.error(
+                "job worker %s died (exit %s); starting new workers", dead[0].pid, dead[0].exitcode
+            )
+            for process in self._processes:
+                process.kill()
+            self._start_processes(len(self._processes), wait=False)  # keep the ack fast
+        self._queue.put((job, args))
+
+    def _start_processes(self, count: int, wait: bool = True) -> None:
+        self._queue: Queue[Job | None] = self._context.Queue()
+        # Kept on self: a spawned child fetches the queues' pipes from this process as it starts.
+        self._ready: Queue[bool] = self._context.Queue()
+        ready = self._ready
+        self._processes = [
+            self._context.Process(
+                target=_worker_main, args=(self._settings, self._queue, ready), daemon=True
+            )
+            for _ in range(count)
+        ]
+        for process in self._processes:
+            process.start()
+        for _ in self._processes if wait else ():
+            ready.get(timeout=120)
 
     def close(self) -> None:
         """Finish the queued jobs, then stop the workers."""

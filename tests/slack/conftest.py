@@ -32,6 +32,7 @@ class Running:
     url: str
     slack: FakeSlack
     services: Services
+    jobs: Jobs
 
     def send(self, body: str, **header_overrides: str) -> tuple[int, str, float]:
         """POST a signed request; return status, body and seconds until the response."""
@@ -127,7 +128,7 @@ def _serve(settings: Settings, slack: FakeSlack, processes: int) -> Iterator[Run
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield Running(f"http://127.0.0.1:{server.effective_port}", slack, services)
+        yield Running(f"http://127.0.0.1:{server.effective_port}", slack, services, jobs)
     finally:
         stopping.set()
         server.task_dispatcher.shutdown(timeout=5)  # let in-flight requests finish

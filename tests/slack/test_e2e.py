@@ -408,3 +408,15 @@ def test_served_configuration_answers_and_acks_fast(running_as_served: Running) 
     (reply,) = running.slack.wait_for("response_url", timeout=10)
     assert "Alleen collega's met het certificaat" in all_text(reply.params["blocks"])
     assert running.questions()[0]["entry_id"] == "who-may-post"
+
+
+def test_a_crashed_job_worker_is_replaced(running_as_served: Running) -> None:
+    jobs = running_as_served.jobs
+    (worker,) = jobs._processes
+    worker.kill()
+    worker.join(timeout=10)
+    status, _, seconds = running_as_served.command("Wie mag er namens het merk posten?")
+    assert status == 200 and seconds < 1.0  # the restart does not hold up the ack
+    (reply,) = running_as_served.slack.wait_for("response_url", timeout=30)
+    assert "Alleen collega's met het certificaat" in all_text(reply.params["blocks"])
+    assert jobs._processes[0].pid != worker.pid
