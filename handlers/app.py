@@ -10,10 +10,10 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.errors import BotError
 from bot.services import Services
 from handlers import actions, commands, events, home
 from handlers.client import build_client
+from handlers.failures import log_failure
 from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,5 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:
-    """Errors raised before or during the ack; the slow part has its own (handlers.lazy)."""
-    kind = body.get("type") or body.get("command") or "request"
-    if isinstance(error, BotError):
-        log.warning("%s: %s", kind, error)
-    else:
-        log.exception("%s failed: %s", kind, error, exc_info=error)
+    """Errors raised before or during the ack; the slow part reports its own."""
+    log_failure(str(body.get("type") or body.get("command") or "request"), error)

@@ -23,11 +23,10 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
-from bot.errors import BotError
-from bot.i18n import t
 from bot.services import Services, build_services
 from handlers.blocks import answer_blocks, fallback_text
 from handlers.client import build_client
+from handlers.failures import log_failure, user_message
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +130,13 @@ def answer_command(text: str, user: str, channel: str, response_url: str) -> Non
     try:
         asked = _current().services.questions.ask(text, user, channel, "command")
     except Exception as error:  # noqa: BLE001 - logged with context, the user is told
-        _log_failure(where, error)
-        _post(where, _respond, response_url, text=_user_message(error))
+        log_failure(where, error)
+        _post(
+            where,
+            _respond,
+            response_url,
+            text=user_message(error, _current().settings.default_lang),
+        )
         return
     _post(
         where,
@@ -149,7 +153,7 @@ def answer_message(text: str, user: str, channel: str, thread_ts: str | None, su
     try:
         asked = _current().services.questions.ask(text, user, channel, surface)
     except Exception as error:  # noqa: BLE001 - logged with context
-        _log_failure(where, error)
+        log_failure(where, error)
         return
     _post(
         where,
@@ -180,22 +184,9 @@ def _post(where: str, send: Callable[..., None], target: str, **message: Any) ->
         try:
             send(target, **message)
         except Exception as error:  # noqa: BLE001 - logged with context; the answer is stored
-            _log_failure(f"{where}: posting the answer", error)
+            log_failure(f"{where}: posting the answer", error)
 
     _current().posting.submit(run)
-
-
-def _log_failure(where: str, error: Exception) -> None:
-    if isinstance(error, BotError):
-        log.warning("%s: %s", where, error)
-    else:
-        log.error("%s failed: %s", where, error, exc_info=error)
-
-
-def _user_message(error: Exception) -> str:
-    if isinstance(error, BotError):
-        return str(error)
-    return t("slack_error", _current().settings.default_lang)
 
 
 def _start_worker(settings: Settings, own_process: bool) -> None:

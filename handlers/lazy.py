@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack
 
-from bot.errors import BotError, NotFound
-from bot.i18n import t
+from handlers.failures import log_failure, user_message
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., None])
@@ -36,13 +35,9 @@ def after_ack(kind: str, lang: str) -> Callable[[F], F]:
             try:
                 function(**kwargs)
             except Exception as error:  # noqa: BLE001 - logged with context, user told below
-                body: dict[str, Any] = kwargs.get("body") or {}
-                user, channel = _who_and_where(body)
-                if isinstance(error, BotError):
-                    log.warning("%s from %s in %s: %s", kind, user, channel, error)
-                else:
-                    log.exception("%s from %s in %s failed: %s", kind, user, channel, error)
-                _tell_user(kwargs, error, lang)
+                user, channel = _who_and_where(kwargs.get("body") or {})
+                log_failure(f"{kind} from {user} in {channel}", error)
+                _tell_user(kwargs, user_message(error, lang))
 
         return run  # type: ignore[return-value]
 
@@ -61,9 +56,7 @@ def _who_and_where(body: dict[str, Any]) -> tuple[str, str]:
     return str(user), str(channel)
 
 
-def _tell_user(kwargs: dict[str, Any], error: Exception, lang: str) -> None:
-    key = "not_found" if isinstance(error, NotFound) else "slack_error"
-    text = str(error) if isinstance(error, BotError) and key != "not_found" else t(key, lang)
+def _tell_user(kwargs: dict[str, Any], text: str) -> None:
     body: dict[str, Any] = kwargs.get("body") or {}
     respond = kwargs.get("respond")
     try:
