@@ -89,11 +89,7 @@ def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> B
             "slack_confidence", lang, level=t(f"level_{level}", lang), score=answer.score
         )
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=confidence)]))
-    buttons = [
-        _button(t("button_helpful", lang), HELPFUL, str(question_id)),
-        _button(t("button_not_helpful", lang), NOT_HELPFUL, str(question_id)),
-        _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id)),
-    ]
+    buttons = _feedback_buttons(lang, question_id)
     if trimmed:
         buttons.insert(0, _button(t("button_read_more", lang), READ_MORE, entry.id))
     if shareable:
@@ -140,11 +136,7 @@ def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blo
         blocks.append(
             ActionsBlock(
                 block_id=f"entry-{question_id}",
-                elements=[
-                    _button(t("button_helpful", lang), HELPFUL, str(question_id)),
-                    _button(t("button_not_helpful", lang), NOT_HELPFUL, str(question_id)),
-                    _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id)),
-                ],
+                elements=_feedback_buttons(lang, question_id),
             )
         )
     return _dicts(blocks)
@@ -285,6 +277,16 @@ def ask_modal(lang: str) -> dict[str, Any]:
 def _question_line(question: StoredQuestion, lang: str) -> str:
     mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
     return f"{mark} {question.asked_at[:10]} {_escape(_short(question.question, 150))}"
+
+
+def _feedback_buttons(lang: str, question_id: int) -> list[ButtonElement]:
+    """👍, 👎 and "Ask the conversation manager" for the answer to ``question_id``."""
+    value = str(question_id)
+    return [
+        _button(t("button_helpful", lang), HELPFUL, value),
+        _button(t("button_not_helpful", lang), NOT_HELPFUL, value),
+        _button(t("button_ask_manager", lang), ASK_MANAGER, value),
+    ]
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
