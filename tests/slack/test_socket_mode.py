@@ -42,13 +42,20 @@ def socket_app(settings: Settings) -> Iterator[App]:
     services.close()
 
 
-def test_slash_command_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
-    handler = SocketModeHandler(socket_app, "xapp-1-A1-test")
+def over_socket(app: App, kind: str, envelope_id: str, payload: dict[str, object]) -> list[str]:
+    """Hand one envelope to Bolt's socket-mode handler; return the envelope ids it acked."""
     client = RecordingSocketClient()
-    request = SocketModeRequest(
-        type="slash_commands",
-        envelope_id="env-1",
-        payload={
+    request = SocketModeRequest(type=kind, envelope_id=envelope_id, payload=payload)
+    SocketModeHandler(app, "xapp-1-A1-test").handle(client, request)  # type: ignore[arg-type]
+    return [r.envelope_id for r in client.responses]
+
+
+def test_slash_command_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
+    acked = over_socket(
+        socket_app,
+        "slash_commands",
+        "env-1",
+        {
             "command": "/ask",
             "text": "How do I propose a pilot project?",
             "user_id": "U1",
@@ -59,19 +66,17 @@ def test_slash_command_over_socket_mode(socket_app: App, slack: FakeSlack) -> No
             "trigger_id": "1.2.3",
         },
     )
-    handler.handle(client, request)  # type: ignore[arg-type]
-    assert [r.envelope_id for r in client.responses] == ["env-1"]
+    assert acked == ["env-1"]
     (reply,) = slack.wait_for("response_url")
     assert "pilot canvas" in str(reply.params["blocks"])
 
 
 def test_event_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
-    handler = SocketModeHandler(socket_app, "xapp-1-A1-test")
-    client = RecordingSocketClient()
-    request = SocketModeRequest(
-        type="events_api",
-        envelope_id="env-2",
-        payload={
+    acked = over_socket(
+        socket_app,
+        "events_api",
+        "env-2",
+        {
             "type": "event_callback",
             "team_id": "T1",
             "api_app_id": "A1",
@@ -86,8 +91,7 @@ def test_event_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
             "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
         },
     )
-    handler.handle(client, request)  # type: ignore[arg-type]
-    assert [r.envelope_id for r in client.responses] == ["env-2"]
+    assert acked == ["env-2"]
     (post,) = slack.wait_for("chat.postMessage")
     assert post.params["thread_ts"] == "1.9"
 
