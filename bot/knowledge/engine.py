@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -614,8 +615,6 @@ def _row_entry(row: dict[str, str]) -> Entry:
 
 
 def _new_version() -> str:
-    import uuid
-
     return uuid.uuid4().hex
 
 

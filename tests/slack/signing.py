@@ -148,12 +148,7 @@ def block_action_body(
             }
     payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": {
-            "id": user_id,
-            "username": user_id.lower(),
-            "name": user_id.lower(),
-            "team_id": team_id,
-        },
+        "user": _user(user_id, team_id),
         "api_app_id": _APP_ID,
         "token": _TOKEN,
         "container": container,
@@ -214,12 +209,7 @@ def view_submission_body(
     payload = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": _TEAM_DOMAIN},
-        "user": {
-            "id": user_id,
-            "username": user_id.lower(),
-            "name": user_id.lower(),
-            "team_id": team_id,
-        },
+        "user": _user(user_id, team_id),
         "api_app_id": _APP_ID,
         "token": _TOKEN,
         "trigger_id": DEFAULT_TRIGGER_ID,
@@ -238,3 +228,8 @@ def view_submission_body(
         "is_enterprise_install": False,
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def _user(user_id: str, team_id: str) -> dict[str, str]:
+    """The ``user`` object of an interactive payload."""
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id}
