@@ -39,7 +39,7 @@ VARIABLES = (
     "SOCIALBOT_CHANNELS",
 )
 
-SemanticMode = Literal["auto", "on", "off"]
+SemanticMode = Literal["auto", "on", "accurate", "off"]
 ServeMode = Literal["socket", "http"]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -105,8 +105,10 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
     if lang not in LANGUAGES:
         raise ConfigError("SOCIALBOT_LANG", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     semantic = get("SOCIALBOT_SEMANTIC", "auto").lower()
-    if semantic not in ("auto", "on", "off"):
-        raise ConfigError("SOCIALBOT_SEMANTIC", f"must be auto, on or off, got {semantic!r}")
+    if semantic not in ("auto", "on", "accurate", "off"):
+        raise ConfigError(
+            "SOCIALBOT_SEMANTIC", f"must be auto, on, accurate or off, got {semantic!r}"
+        )
     level = get("SOCIALBOT_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(

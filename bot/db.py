@@ -138,3 +138,9 @@ def m002_questions_and_feedback(db: Database) -> None:
         foreign_keys=[("question_id", "questions", "id")],
     )
     db.table("handled_events").create({"key": str, "handled_at": str}, pk="key")
+
+
+@migrations()
+def m003_vectors_per_model(db: Database) -> None:
+    """Keep each embedding model's vectors side by side: the key gains the model name."""
+    db.table("entry_vectors").transform(pk=("entry_id", "model", "kind"))

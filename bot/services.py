@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.db import Store
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import load_paths
-from bot.knowledge.semantic import load_embedder
+from bot.knowledge.semantic import load_embedder, load_reranker
 from bot.questions import Clock, QuestionService, utc_now
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,17 @@ def build_services(settings: Settings, seed: bool = True, clock: Clock = utc_now
         store,
         threshold=settings.answer_threshold,
         embedder=load_embedder(settings.semantic),
+        reranker=load_reranker(settings.semantic),
         default_lang=settings.default_lang,
     )
     if seed and kb.count() == 0:
         entries = load_paths([settings.kb_dir])
         log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
         kb.import_entries(entries)
+    elif seed:
+        embedded = kb.embed_missing()
+        if embedded:
+            log.info("embedded %d entries that had no vectors for the semantic models", embedded)
     return Services(
         settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
     )

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
-from bot.knowledge.semantic import load_embedder  # noqa: E402
+from bot.knowledge.semantic import load_embedder, load_reranker  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
 from scripts.fit_weights import fit  # noqa: E402
 
@@ -190,7 +190,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(SHARED / "kb"))
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
-    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "off"])
+    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
     args = parser.parse_args()
@@ -200,7 +200,11 @@ def main() -> int:
     ]
     entries = load_paths([args.kb])
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Store(Path(tmp) / "eval.db"), embedder=load_embedder(args.semantic))
+        kb = KnowledgeBase(
+            Store(Path(tmp) / "eval.db"),
+            embedder=load_embedder(args.semantic),
+            reranker=load_reranker(args.semantic),
+        )
         if args.threshold is not None:
             kb.threshold = args.threshold
         kb.import_entries(entries)
@@ -210,7 +214,7 @@ def main() -> int:
     bm25_cut, bm25 = best_threshold(bm25_baseline(entries, questions))
     fuzzy_cut, fuzzy = best_threshold(fuzzy_baseline(entries, questions))
 
-    semantic = "on" if kb.embedder else "off"
+    semantic = ("accurate" if kb.reranker else "on") if kb.embedder else "off"
     rows = {
         f"socialbot (semantic {semantic}, threshold {kb.threshold})": metrics(engine),
         **(

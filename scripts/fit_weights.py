@@ -33,7 +33,7 @@ from bot.db import Store  # noqa: E402
 from bot.knowledge import KnowledgeBase  # noqa: E402
 from bot.knowledge.engine import Weights  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
-from bot.knowledge.semantic import load_embedder  # noqa: E402
+from bot.knowledge.semantic import load_embedder, load_reranker  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 ALL_CANDIDATES = 1_000_000
@@ -158,13 +158,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(SHARED / "kb"))
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
-    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "off"])
+    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
     parser.add_argument("--l2", type=float, default=RANKING_L2)
     args = parser.parse_args()
     with open(args.questions, encoding="utf-8") as lines:
         questions = [json.loads(line) for line in lines if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Store(Path(tmp) / "fit.db"), embedder=load_embedder(args.semantic))
+        kb = KnowledgeBase(
+            Store(Path(tmp) / "fit.db"),
+            embedder=load_embedder(args.semantic),
+            reranker=load_reranker(args.semantic),
+        )
         kb.import_entries(load_paths([args.kb]))
         fitted = fit(kb, questions, args.l2)
         kb.store.close()

@@ -62,3 +62,22 @@ def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         Store(tmp_path / "nope" / "x.db")
     assert error.value.variable == "SOCIALBOT_DB"
+
+
+def test_upgrade_keeps_vectors_and_lets_a_second_model_store_its_own(db_path: Path) -> None:
+    from sqlite_utils import Database
+
+    old = Database(db_path)
+    migrations.apply(old, stop_before="m003_vectors_per_model")
+    old.table("entry_vectors").insert(
+        {"entry_id": "a", "kind": "body", "model": "one", "vector": b"\x00"}
+    )
+    old.close()
+    store = Store(db_path)
+    assert store.applied_migrations()[-1] == "m003_vectors_per_model"
+    store.db.table("entry_vectors").insert(
+        {"entry_id": "a", "kind": "body", "model": "two", "vector": b"\x01"}
+    )
+    rows = store.db.execute("select model from entry_vectors order by model").fetchall()
+    assert rows == [("one",), ("two",)]
+    store.close()

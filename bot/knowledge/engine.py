@@ -7,11 +7,11 @@
    present, from the nearest sentence vectors.
 3. Each candidate gets a few features: IDF-weighted coverage of the question's words (a
    glossary synonym earns half), fuzzy similarity to the title and alternative questions,
-   the semantic similarity to its phrasings and to its body, and its reciprocal rank in the
-   lexical and the semantic list. A softmax-fitted linear model ranks the candidates; a
-   logistic model turns the best one's evidence (its score without the rank terms) and its
-   margin over the runner-up into a confidence in [0, 1]. Below the threshold the engine
-   abstains and offers suggestions.
+   the semantic similarity to its phrasings and to its body (from a second model too, when
+   one is configured), and its reciprocal rank in the lexical and the semantic list. A
+   softmax-fitted linear model ranks the candidates; a logistic model turns the best one's
+   evidence (its score without the rank terms) and its margin over the runner-up into a
+   confidence in [0, 1]. Below the threshold the engine abstains and offers suggestions.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ class Weights:
     semantic_gap: float = 0.0
     lexical_rank: float = 0.0
     semantic_rank: float = 0.0
+    rerank_phrasings: float = 0.0
+    rerank_body: float = 0.0
 
     FEATURES = (
         "coverage",
@@ -93,6 +95,8 @@ class Weights:
         "semantic_gap",
         "lexical_rank",
         "semantic_rank",
+        "rerank_phrasings",
+        "rerank_body",
     )
     # Features that order candidates but are no evidence that the best one is right.
     RANK_FEATURES = ("lexical_rank", "semantic_rank")
@@ -109,6 +113,12 @@ HYBRID_WEIGHTS = Weights(
     bias=0.0, coverage=3.32, title_coverage=0.0, fuzzy=0.2, semantic_phrasings=2.99,
     semantic_body=5.12, coverage_gap=2.5, semantic_gap=2.88, lexical_rank=2.01,
     semantic_rank=2.68,
+)  # fmt: skip
+ACCURATE_WEIGHTS = Weights(
+    calibration_bias=-7.0, calibration_logit=0.83, calibration_lead=0.29,
+    bias=0.0, coverage=2.53, title_coverage=0.0, fuzzy=0.0, semantic_phrasings=1.44,
+    semantic_body=4.75, coverage_gap=2.0, semantic_gap=2.08, lexical_rank=2.1,
+    semantic_rank=2.36, rerank_phrasings=7.51, rerank_body=5.38,
 )  # fmt: skip
 
 
@@ -158,6 +168,8 @@ class _Candidate:
     semantic_gap: float = 0.0
     lexical_rank: float = 0.0
     semantic_rank: float = 0.0
+    rerank_phrasings: float = 0.0
+    rerank_body: float = 0.0
     logit: float = 0.0
     evidence: float = 0.0
     lead: float = 0.0
@@ -165,6 +177,16 @@ class _Candidate:
     def features(self) -> dict[str, float]:
         """The model's inputs for this candidate, by name."""
         return {name: getattr(self, name) for name in Weights.FEATURES}
+
+
+@dataclass(frozen=True)
+class _ModelVectors:
+    """One embedding model's two vectors per entry, as matrices with one row per entry."""
+
+    ids: list[str]
+    row: dict[str, int]
+    phrasings: Vectors
+    body: Vectors
 
 
 @dataclass
@@ -175,10 +197,8 @@ class _Index:
     entries: int
     doc_freq: dict[str, int]
     vocabulary: list[str]
-    vector_ids: list[str]
-    vector_row: dict[str, int]
-    phrasing_vectors: Vectors | None
-    body_vectors: Vectors | None
+    semantic: _ModelVectors | None
+    rerank: _ModelVectors | None
     entry_terms: dict[str, _EntryTerms] = field(default_factory=dict)
 
 
@@ -201,11 +221,17 @@ class KnowledgeBase:
         embedder: Embedder | None = None,
         weights: Weights | None = None,
         default_lang: str = "nl",
+        reranker: Embedder | None = None,
     ) -> None:
+        if reranker is not None and embedder is None:
+            raise ValueError("a reranker needs the semantic layer's embedder")
         self.store = store
         self.threshold = threshold
         self.embedder = embedder
-        self.weights = weights or (HYBRID_WEIGHTS if embedder else LEXICAL_WEIGHTS)
+        self.reranker = reranker
+        self.weights = weights or (
+            ACCURATE_WEIGHTS if reranker else HYBRID_WEIGHTS if embedder else LEXICAL_WEIGHTS
+        )
         self.default_lang = default_lang
         self._index: _Index | None = None
         self._index_lock = threading.Lock()
@@ -214,7 +240,7 @@ class KnowledgeBase:
 
     def import_entries(self, entries: Sequence[Entry], replace: bool = False) -> int:
         """Add or update ``entries`` in one transaction; with ``replace``, drop all others."""
-        vectors = self._embed_entries(entries)
+        vectors = [row for model in self._models() for row in _vector_rows(model, entries)]
         with self.store.transaction() as db:
             if replace:
                 for table in ("entries", "entry_search", "entry_vectors"):
@@ -231,12 +257,34 @@ class KnowledgeBase:
             db.table("entry_search").insert_all(
                 (_search_row(e) for e in entries), pk="entry_id", batch_size=500
             )
-            if vectors is not None and self.embedder is not None:
-                db.table("entry_vectors").insert_all(
-                    vectors, pk=("entry_id", "kind"), batch_size=500
-                )
+            db.table("entry_vectors").insert_all(vectors, batch_size=500)
             db.table("meta").upsert({"key": "kb_version", "value": _new_version()}, pk="key")
         return len(entries)
+
+    def embed_missing(self, batch: int = 500) -> int:
+        """Give every entry the vectors of the configured models that it lacks; return how
+        many entries were embedded. Entries imported while a model was off or missing would
+        otherwise be invisible to it."""
+        embedded: set[str] = set()
+        for model in self._models():
+            missing = [
+                row[0]
+                for row in self.store.db.execute(
+                    "select id from entries where id not in "
+                    "(select entry_id from entry_vectors where model = ? and kind = 'body') "
+                    "order by id",
+                    [model.name],
+                )
+            ]
+            for chunk in _chunks(missing, batch):
+                rows = _vector_rows(model, self._entries(chunk))
+                with self.store.transaction() as db:
+                    db.table("entry_vectors").insert_all(rows, replace=True)
+                    db.table("meta").upsert(
+                        {"key": "kb_version", "value": _new_version()}, pk="key"
+                    )
+                embedded.update(chunk)
+        return len(embedded)
 
     def entries(self) -> list[Entry]:
         """Every entry, ordered by id."""
@@ -310,15 +358,14 @@ class KnowledgeBase:
         index = self._current_index()
         concepts = self._concepts(question, index)
         candidates = self._lexical_candidates(concepts, index)
-        if self.embedder is not None and index.phrasing_vectors is not None:
-            self._add_semantic(candidates, self.embedder.queries([question])[0], index)
+        if self.embedder is not None and index.semantic is not None:
+            self._add_semantic(candidates, self.embedder, question, index.semantic)
         if not candidates:
             return []
+        if self.reranker is not None and index.rerank is not None:
+            self._add_rerank(candidates, self.reranker, question, index.rerank)
         self._score_lexical(candidates, concepts, question, index)
-        floor = self.embedder.unrelated if self.embedder else 0.0
         for c in candidates.values():
-            c.semantic_phrasings = max(0.0, c.semantic_phrasings - floor) / (1.0 - floor)
-            c.semantic_body = max(0.0, c.semantic_body - floor) / (1.0 - floor)
             c.lexical_rank = _reciprocal_rank(c.lexical_position)
             c.semantic_rank = _reciprocal_rank(c.semantic_position)
         coverage_gap = _gaps({k: c.coverage for k, c in candidates.items()})
@@ -396,24 +443,46 @@ class KnowledgeBase:
         }
 
     def _add_semantic(
-        self, candidates: dict[str, _Candidate], vector: Vectors, index: _Index
+        self,
+        candidates: dict[str, _Candidate],
+        embedder: Embedder,
+        question: str,
+        vectors: _ModelVectors,
     ) -> None:
         """Add the semantically nearest entries; give every candidate its two similarities."""
-        assert index.phrasing_vectors is not None and index.body_vectors is not None
-        phrasings = index.phrasing_vectors @ vector
-        body = index.body_vectors @ vector
+        vector = embedder.queries([question])[0]
+        phrasings, body = vectors.phrasings @ vector, vectors.body @ vector
         combined = phrasings + body
         k = min(CANDIDATES, len(combined))
         top = np.argpartition(-combined, k - 1)[:k]
         top = top[np.argsort(-combined[top], kind="stable")]
         for position, row in enumerate(top.tolist()):
-            entry_id = index.vector_ids[row]
+            entry_id = vectors.ids[row]
             candidates.setdefault(entry_id, _Candidate(entry_id)).semantic_position = position
         for entry_id, candidate in candidates.items():
-            row = index.vector_row.get(entry_id)
+            row = vectors.row.get(entry_id)
             if row is not None:
-                candidate.semantic_phrasings = float(phrasings[row])
-                candidate.semantic_body = float(body[row])
+                candidate.semantic_phrasings = _rescaled(phrasings[row], embedder)
+                candidate.semantic_body = _rescaled(body[row], embedder)
+
+    def _add_rerank(
+        self,
+        candidates: dict[str, _Candidate],
+        embedder: Embedder,
+        question: str,
+        vectors: _ModelVectors,
+    ) -> None:
+        """Give every candidate the second model's two similarities (it adds no candidates)."""
+        vector = embedder.queries([question])[0]
+        rows = [(c, vectors.row.get(c.entry_id)) for c in candidates.values()]
+        found = [(c, row) for c, row in rows if row is not None]
+        if not found:
+            return
+        index = np.array([row for _, row in found])
+        phrasings, body = vectors.phrasings[index] @ vector, vectors.body[index] @ vector
+        for (candidate, _), p, b in zip(found, phrasings, body, strict=True):
+            candidate.rerank_phrasings = _rescaled(p, embedder)
+            candidate.rerank_body = _rescaled(b, embedder)
 
     def _score_lexical(
         self,
@@ -480,46 +549,60 @@ class KnowledgeBase:
             "using fts5vocab(main, entry_search_fts, 'row')"
         )
         doc_freq = dict(db.execute("select term, doc from temp.entry_search_vocab").fetchall())
-        by_kind: dict[str, dict[str, Vectors]] = {"phrasings": {}, "body": {}}
-        if self.embedder is not None:
-            for entry_id, kind, blob in db.execute(
-                "select entry_id, kind, vector from entry_vectors where model = ? order by rowid",
-                [self.embedder.name],
-            ):
-                if kind in by_kind:
-                    by_kind[kind][entry_id] = np.frombuffer(blob, dtype=np.float32)
-        ids = sorted(by_kind["phrasings"])
-        phrasing_vectors = body_vectors = None
-        if ids:
-            phrasing_vectors = np.vstack([by_kind["phrasings"][i] for i in ids])
-            body_vectors = np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids])
         return _Index(
             version=version,
             entries=self.count(),
             doc_freq=doc_freq,
             vocabulary=[t for t in doc_freq if len(t) >= 4],
-            vector_ids=ids,
-            vector_row={entry_id: row for row, entry_id in enumerate(ids)},
-            phrasing_vectors=phrasing_vectors,
-            body_vectors=body_vectors,
+            semantic=self._load_vectors(self.embedder),
+            rerank=self._load_vectors(self.reranker),
         )
+
+    def _load_vectors(self, model: Embedder | None) -> _ModelVectors | None:
+        if model is None:
+            return None
+        by_kind: dict[str, dict[str, Vectors]] = {"phrasings": {}, "body": {}}
+        for entry_id, kind, blob in self.store.db.execute(
+            "select entry_id, kind, vector from entry_vectors where model = ? order by rowid",
+            [model.name],
+        ):
+            if kind in by_kind:
+                by_kind[kind][entry_id] = np.frombuffer(blob, dtype=np.float32)
+        ids = sorted(by_kind["phrasings"])
+        if not ids:
+            return None
+        return _ModelVectors(
+            ids=ids,
+            row={entry_id: row for row, entry_id in enumerate(ids)},
+            phrasings=np.vstack([by_kind["phrasings"][i] for i in ids]),
+            body=np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids]),
+        )
+
+    def _models(self) -> list[Embedder]:
+        return [m for m in (self.embedder, self.reranker) if m is not None]
 
     def _entries(self, ids: list[str]) -> list[Entry]:
         marks = ",".join("?" * len(ids))
         return [_row_entry(r) for r in self.store.db["entries"].rows_where(f"id in ({marks})", ids)]
 
-    def _embed_entries(self, entries: Sequence[Entry]) -> list[dict[str, object]] | None:
-        if self.embedder is None:
-            return None
-        texts: list[tuple[str, str, str]] = []
-        for e in entries:
-            texts.append((e.id, "phrasings", "\n".join([e.title, *e.questions])))
-            texts.append((e.id, "body", f"{e.title}\n{e.body[:BODY_CHARS_EMBEDDED]}"))
-        vectors = self.embedder.passages([t for _, _, t in texts]) if texts else None
-        return [
-            {"entry_id": eid, "kind": kind, "model": self.embedder.name, "vector": v.tobytes()}
-            for (eid, kind, _), v in zip(texts, vectors if vectors is not None else [], strict=True)
-        ]
+
+def _vector_rows(model: Embedder, entries: Sequence[Entry]) -> list[dict[str, object]]:
+    """``model``'s two vectors of each entry, as entry_vectors rows: its phrasings (title and
+    alternative questions, embedded as questions) and the start of its answer."""
+    if not entries:
+        return []
+    phrasings = model.queries(["\n".join([e.title, *e.questions]) for e in entries])
+    body = model.passages([f"{e.title}\n{e.body[:BODY_CHARS_EMBEDDED]}" for e in entries])
+    return [
+        {"entry_id": e.id, "model": model.name, "kind": kind, "vector": vector.tobytes()}
+        for kind, matrix in (("phrasings", phrasings), ("body", body))
+        for e, vector in zip(entries, matrix, strict=True)
+    ]
+
+
+def _rescaled(similarity: float, model: Embedder) -> float:
+    """A cosine similarity mapped to [0, 1], from the model's level for unrelated texts."""
+    return max(0.0, float(similarity) - model.unrelated) / (1.0 - model.unrelated)
 
 
 def _clean(question: str) -> str:

