@@ -1,7 +1,7 @@
 """Benchmark import time, database size, answer latency and memory on synthetic knowledge bases.
 
     python scripts/bench_answers.py [--sizes 1000 10000 100000] [--queries 300]
-        [--semantic-sizes 1000 10000] [--seed 7] [--out FILE]
+        [--semantic-sizes 1000 10000] [--accurate-sizes 1000] [--seed 7] [--out FILE]
 
 For every size a synthetic Dutch/English knowledge base is generated reproducibly from the
 seed: entries assembled from a built-in social-media/company vocabulary (Zipf-sampled) plus
@@ -15,7 +15,10 @@ same questions:
   the lowercased question words, ``order by bm25 limit 3``;
 * ``lexical``: ``KnowledgeBase(store, embedder=None)``;
 * ``default (semantic)``: ``KnowledgeBase(store, embedder=load_embedder("on"))``, only for
-  the sizes in ``--semantic-sizes`` (embedding every entry makes its import slow).
+  the sizes in ``--semantic-sizes`` (embedding every entry makes its import slow);
+* ``accurate``: the opt-in ``SOCIALBOT_SEMANTIC=accurate`` configuration, the semantic layer
+  plus the e5 re-scoring model, only for the sizes in ``--accurate-sizes`` (e5 embeds
+  ~40 texts a second).
 
 Latency is the wall time of one ``answer()`` (or one BM25 query), warm: 20 other questions
 are answered first. Progress goes to stderr; the Markdown report goes to stdout (and --out).
@@ -46,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
-from bot.knowledge.semantic import Embedder, load_embedder  # noqa: E402
+from bot.knowledge.semantic import Embedder, load_embedder, load_reranker  # noqa: E402
 
 WARMUP_QUERIES = 20
 OOV_SHARE = 0.2  # share of the measured questions that are out of vocabulary
@@ -61,6 +64,7 @@ CONCENTRATION = 50.0
 ENGINE_BM25 = "bm25 (baseline)"
 ENGINE_LEXICAL = "lexical"
 ENGINE_SEMANTIC = "default (semantic)"
+ENGINE_ACCURATE = "accurate (semantic + e5)"
 
 # --- vocabulary -----------------------------------------------------------------------------
 # Content words, roughly from common to rare: the Zipf sampling follows this order.
@@ -559,15 +563,19 @@ def run_engine(
     warmup: Sequence[Question],
     questions: Sequence[Question],
     embedder: Embedder | None,
+    reranker: Embedder | None = None,
 ) -> Row:
-    """The socialbot engine, lexical (``embedder=None``) or the default semantic configuration."""
-    engine = ENGINE_SEMANTIC if embedder is not None else ENGINE_LEXICAL
+    """The socialbot engine: lexical (``embedder=None``), the default semantic configuration,
+    or the accurate one (with a ``reranker``)."""
+    engine = (
+        ENGINE_ACCURATE if reranker else ENGINE_SEMANTIC if embedder is not None else ENGINE_LEXICAL
+    )
     path = folder / "kb.sqlite"
     store = Store(path)
     try:
-        kb = KnowledgeBase(store, embedder=embedder)
+        kb = KnowledgeBase(store, embedder=embedder, reranker=reranker)
         if embedder is not None:
-            log(f"  {engine}: embedding {2 * len(entries)} passages (the slow part)")
+            log(f"  {engine}: embedding {2 * len(entries)} passages per model (the slow part)")
         start = time.perf_counter()
         kb.import_entries(entries)
         import_s = time.perf_counter() - start
@@ -588,6 +596,7 @@ def bench_size(
     size: int,
     args: argparse.Namespace,
     get_embedder: Callable[[], Embedder],
+    get_reranker: Callable[[], Embedder],
 ) -> list[Row]:
     """Generate one knowledge base and measure every engine on it."""
     log(f"size {size}: generating entries and questions (seed {args.seed})")
@@ -614,6 +623,15 @@ def bench_size(
                 lambda folder: run_engine(folder, entries, warmup, questions, get_embedder()),
             )
         )
+    if size in args.accurate_sizes:
+        phases.append(
+            (
+                ENGINE_ACCURATE,
+                lambda folder: run_engine(
+                    folder, entries, warmup, questions, get_embedder(), get_reranker()
+                ),
+            )
+        )
     for engine, run in phases:
         log(f"size {size}: {engine}")
         with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as folder:
@@ -629,7 +647,7 @@ def bench_size(
     for row in rows:
         row.p50_ratio = row.p50_ms / baseline.p50_ms if baseline.p50_ms else float("nan")
         row.p99_ratio = row.p99_ms / baseline.p99_ms if baseline.p99_ms else float("nan")
-        if row.engine == ENGINE_SEMANTIC:
+        if row.engine in (ENGINE_SEMANTIC, ENGINE_ACCURATE):
             row.extra_import_s = row.import_s - lexical.import_s
     return rows
 
@@ -743,14 +761,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=[1000, 10000],
         help="sizes also measured with the semantic layer (slow import); none to skip",
     )
+    parser.add_argument(
+        "--accurate-sizes",
+        type=int,
+        nargs="*",
+        default=[1000],
+        help="sizes also measured in the accurate configuration (e5: slower still); none to skip",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)
     if any(s < 1 for s in args.sizes) or args.queries < 1:
         parser.error("sizes and --queries must be positive")
-    missing = sorted(set(args.semantic_sizes) - set(args.sizes))
-    if missing:
-        parser.error(f"--semantic-sizes {missing} are not in --sizes")
+    for option, sizes in (
+        ("--semantic-sizes", args.semantic_sizes),
+        ("--accurate-sizes", args.accurate_sizes),
+    ):
+        missing = sorted(set(sizes) - set(args.sizes))
+        if missing:
+            parser.error(f"{option} {missing} are not in --sizes")
     return args
 
 
@@ -767,10 +796,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             embedder.append(loaded)
         return embedder[0]
 
+    reranker: list[Embedder] = []
+
+    def get_reranker() -> Embedder:
+        if not reranker:
+            log("loading the e5 re-scoring model")
+            loaded = load_reranker("accurate")
+            assert loaded is not None
+            reranker.append(loaded)
+        return reranker[0]
+
     start = time.perf_counter()
     rows: list[Row] = []
     for size in args.sizes:
-        rows.extend(bench_size(size, args, get_embedder))
+        rows.extend(bench_size(size, args, get_embedder, get_reranker))
     text = report(rows, args, time.perf_counter() - start)
     print(text)
     if args.out:

@@ -417,14 +417,20 @@ class KnowledgeBase:
                     return (*head_terms, *tail_terms)
         if len(word) < 5 or not index.vocabulary:
             return ()
-        match = process.extractOne(
-            stems(word)[0],
+        stem = stems(word)[0]
+        matches = process.extract(
+            stem,
             index.vocabulary,
             scorer=fuzz.ratio,
             processor=utils.default_process,
             score_cutoff=TYPO_CUTOFF if len(word) >= 7 else TYPO_CUTOFF_SHORT,
+            limit=5,
         )
-        return (match[0],) if match else ()
+        # A typo changes the length by a letter at most: "printer" is not a typo of "print".
+        for term, _score, _ in matches:
+            if abs(len(term) - len(stem)) <= 1:
+                return (term,)
+        return ()
 
     def _lexical_candidates(self, concepts: list[_Concept], index: _Index) -> dict[str, _Candidate]:
         terms = _query_terms(concepts, index)

@@ -39,6 +39,23 @@ def test_typos_still_find_the_entry(kb: KnowledgeBase, question: str, expected: 
     assert kb.search(question, limit=1)[0].entry.id == expected
 
 
+def test_a_longer_word_is_not_taken_for_a_typo_of_a_shorter_one(fresh_store: Store) -> None:
+    kb = KnowledgeBase(fresh_store)
+    kb.import_entries(
+        [
+            Entry(
+                id="print-rights",
+                title="May we print customer photos?",
+                lang="en",
+                body="Ask before you print a customer's photo in a brochure.",
+            )
+        ]
+    )
+    assert kb.explain("prnt", limit=1) == []  # too short to correct
+    assert kb.explain("printt", limit=1)[0]["coverage"] == 1.0  # one letter off: a typo
+    assert not kb.explain("printer", limit=1)  # two letters longer: another word
+
+
 def test_dutch_compound_words_are_split_into_known_parts(kb: KnowledgeBase) -> None:
     # "merkaccount" is not in the index; "merk" and "account" are.
     hits = kb.search("merkaccount gehackt", limit=3)
