@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.db import Store
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import load_paths
-from bot.knowledge.semantic import load_embedder, load_reranker
+from bot.knowledge.semantic import load_models
 from bot.questions import Clock, QuestionService, utc_now
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,12 @@ class Services:
 def build_services(settings: Settings, seed: bool = True, clock: Clock = utc_now) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries."""
     store = Store(settings.db_path)
+    embedder, reranker = load_models(settings.semantic)
     kb = KnowledgeBase(
         store,
         threshold=settings.answer_threshold,
-        embedder=load_embedder(settings.semantic),
-        reranker=load_reranker(settings.semantic),
+        embedder=embedder,
+        reranker=reranker,
         default_lang=settings.default_lang,
     )
     if seed and kb.count() == 0:

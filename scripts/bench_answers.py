@@ -14,11 +14,12 @@ same questions:
 * ``bm25``: the baseline, plain SQLite FTS5 BM25 over all text of an entry, an OR query of
   the lowercased question words, ``order by bm25 limit 3``;
 * ``lexical``: ``KnowledgeBase(store, embedder=None)``;
-* ``default (semantic)``: ``KnowledgeBase(store, embedder=load_embedder("on"))``, only for
+* ``default (semantic)``: the models of ``load_models("on")`` (the USE embedding), only for
   the sizes in ``--semantic-sizes`` (embedding every entry makes its import slow);
 * ``accurate``: the opt-in ``SOCIALBOT_SEMANTIC=accurate`` configuration, the semantic layer
   plus the e5 re-scoring model, only for the sizes in ``--accurate-sizes`` (e5 embeds
-  ~40 texts a second).
+  slowly). It runs after every other engine: it limits numpy's BLAS to one thread for the
+  whole process.
 
 Latency is the wall time of one ``answer()`` (or one BM25 query), warm: 20 other questions
 are answered first. Progress goes to stderr; the Markdown report goes to stdout (and --out).
@@ -49,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
-from bot.knowledge.semantic import Embedder, load_embedder, load_reranker  # noqa: E402
+from bot.knowledge.semantic import Embedder, load_models  # noqa: E402
 
 WARMUP_QUERIES = 20
 OOV_SHARE = 0.2  # share of the measured questions that are out of vocabulary
@@ -65,6 +66,7 @@ ENGINE_BM25 = "bm25 (baseline)"
 ENGINE_LEXICAL = "lexical"
 ENGINE_SEMANTIC = "default (semantic)"
 ENGINE_ACCURATE = "accurate (semantic + e5)"
+ENGINES = (ENGINE_BM25, ENGINE_LEXICAL, ENGINE_SEMANTIC, ENGINE_ACCURATE)
 
 # --- vocabulary -----------------------------------------------------------------------------
 # Content words, roughly from common to rare: the Zipf sampling follows this order.
@@ -595,10 +597,10 @@ def run_engine(
 def bench_size(
     size: int,
     args: argparse.Namespace,
-    get_embedder: Callable[[], Embedder],
-    get_reranker: Callable[[], Embedder],
+    engines: Sequence[str],
+    get_models: Callable[[str], tuple[Embedder, Embedder | None]],
 ) -> list[Row]:
-    """Generate one knowledge base and measure every engine on it."""
+    """Generate one knowledge base and measure ``engines`` on it."""
     log(f"size {size}: generating entries and questions (seed {args.seed})")
     entries, keys = build_entries(size, args.seed)
     known = corpus_words(entries)
@@ -612,27 +614,18 @@ def bench_size(
         f"{sum(q.typo for q in questions)} with a typo); peak RSS {peak_rss_mb():.0f} MB"
     )
     rows: list[Row] = []
-    phases: list[tuple[str, Callable[[Path], Row]]] = [
-        (ENGINE_BM25, lambda folder: run_bm25(folder, entries, warmup, questions)),
-        (ENGINE_LEXICAL, lambda folder: run_engine(folder, entries, warmup, questions, None)),
-    ]
-    if size in args.semantic_sizes:
-        phases.append(
-            (
-                ENGINE_SEMANTIC,
-                lambda folder: run_engine(folder, entries, warmup, questions, get_embedder()),
-            )
-        )
-    if size in args.accurate_sizes:
-        phases.append(
-            (
-                ENGINE_ACCURATE,
-                lambda folder: run_engine(
-                    folder, entries, warmup, questions, get_embedder(), get_reranker()
-                ),
-            )
-        )
-    for engine, run in phases:
+    phases: dict[str, Callable[[Path], Row]] = {
+        ENGINE_BM25: lambda folder: run_bm25(folder, entries, warmup, questions),
+        ENGINE_LEXICAL: lambda folder: run_engine(folder, entries, warmup, questions, None),
+        ENGINE_SEMANTIC: lambda folder: run_engine(
+            folder, entries, warmup, questions, get_models("on")[0]
+        ),
+        ENGINE_ACCURATE: lambda folder: run_engine(
+            folder, entries, warmup, questions, *get_models("accurate")
+        ),
+    }
+    for engine in engines:
+        run = phases[engine]
         log(f"size {size}: {engine}")
         with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as folder:
             row = run(Path(folder))
@@ -642,14 +635,20 @@ def bench_size(
             f"peak RSS {row.rss_mb:.0f} MB"
         )
         rows.append(row)
-    baseline = rows[0]
-    lexical = rows[1]
+    return rows
+
+
+def compare(rows: list[Row]) -> None:
+    """Fill in each row's ratios to the BM25 baseline and its import time over the lexical
+    engine's, both of the same size (measured in the same process)."""
+    by_engine = {(r.size, r.engine): r for r in rows}
     for row in rows:
+        baseline = by_engine[(row.size, ENGINE_BM25)]
+        lexical = by_engine[(row.size, ENGINE_LEXICAL)]
         row.p50_ratio = row.p50_ms / baseline.p50_ms if baseline.p50_ms else float("nan")
         row.p99_ratio = row.p99_ms / baseline.p99_ms if baseline.p99_ms else float("nan")
         if row.engine in (ENGINE_SEMANTIC, ENGINE_ACCURATE):
             row.extra_import_s = row.import_s - lexical.import_s
-    return rows
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -786,30 +785,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
-    embedder: list[Embedder] = []
+    loaded: dict[str, tuple[Embedder, Embedder | None]] = {}
 
-    def get_embedder() -> Embedder:
-        if not embedder:
-            log("loading the semantic model")
-            loaded = load_embedder("on")
-            assert loaded is not None
-            embedder.append(loaded)
-        return embedder[0]
-
-    reranker: list[Embedder] = []
-
-    def get_reranker() -> Embedder:
-        if not reranker:
-            log("loading the e5 re-scoring model")
-            loaded = load_reranker("accurate")
-            assert loaded is not None
-            reranker.append(loaded)
-        return reranker[0]
+    def get_models(mode: str) -> tuple[Embedder, Embedder | None]:
+        if mode not in loaded:
+            log(f"loading the models for SOCIALBOT_SEMANTIC={mode}")
+            embedder, reranker = load_models(mode)
+            assert embedder is not None
+            loaded[mode] = (embedder, reranker)
+        return loaded[mode]
 
     start = time.perf_counter()
     rows: list[Row] = []
     for size in args.sizes:
-        rows.extend(bench_size(size, args, get_embedder, get_reranker))
+        engines = [ENGINE_BM25, ENGINE_LEXICAL]
+        engines += [ENGINE_SEMANTIC] if size in args.semantic_sizes else []
+        rows.extend(bench_size(size, args, engines, get_models))
+    # Accurate mode last: loading it limits numpy's BLAS to one thread for the whole process,
+    # which must not touch the measurements above.
+    for size in args.accurate_sizes:
+        rows.extend(bench_size(size, args, [ENGINE_ACCURATE], get_models))
+    rows.sort(key=lambda r: (r.size, ENGINES.index(r.engine)))
+    compare(rows)
     text = report(rows, args, time.perf_counter() - start)
     print(text)
     if args.out:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
-from bot.knowledge.semantic import load_embedder, load_reranker  # noqa: E402
+from bot.knowledge.semantic import load_models  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
 from scripts.fit_weights import fit  # noqa: E402
 
@@ -200,11 +200,8 @@ def main() -> int:
     ]
     entries = load_paths([args.kb])
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(
-            Store(Path(tmp) / "eval.db"),
-            embedder=load_embedder(args.semantic),
-            reranker=load_reranker(args.semantic),
-        )
+        embedder, reranker = load_models(args.semantic)
+        kb = KnowledgeBase(Store(Path(tmp) / "eval.db"), embedder=embedder, reranker=reranker)
         if args.threshold is not None:
             kb.threshold = args.threshold
         kb.import_entries(entries)

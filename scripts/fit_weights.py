@@ -33,7 +33,7 @@ from bot.db import Store  # noqa: E402
 from bot.knowledge import KnowledgeBase  # noqa: E402
 from bot.knowledge.engine import Weights  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
-from bot.knowledge.semantic import load_embedder, load_reranker  # noqa: E402
+from bot.knowledge.semantic import load_models  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 ALL_CANDIDATES = 1_000_000
@@ -164,11 +164,8 @@ def main() -> int:
     with open(args.questions, encoding="utf-8") as lines:
         questions = [json.loads(line) for line in lines if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(
-            Store(Path(tmp) / "fit.db"),
-            embedder=load_embedder(args.semantic),
-            reranker=load_reranker(args.semantic),
-        )
+        embedder, reranker = load_models(args.semantic)
+        kb = KnowledgeBase(Store(Path(tmp) / "fit.db"), embedder=embedder, reranker=reranker)
         kb.import_entries(load_paths([args.kb]))
         fitted = fit(kb, questions, args.l2)
         kb.store.close()

