@@ -138,7 +138,7 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{directory} exists and is not a folder")
     directory.mkdir(parents=True, exist_ok=True)
-    services = build_services(settings)
+    services = build_services(settings, models=False)
     try:
         entries = services.kb.entries()
     finally:
@@ -158,7 +158,7 @@ def cmd_kb_lint(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> 
 
 def cmd_kb_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     """``socialbot kb list``: id, language, title and date last verified."""
-    services = build_services(settings)
+    services = build_services(settings, models=False)
     try:
         entries = services.kb.entries()
     finally:

