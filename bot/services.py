@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -13,6 +14,10 @@ from bot.knowledge.semantic import load_models
 from bot.questions import Clock, QuestionService, utc_now
 
 log = logging.getLogger(__name__)
+
+# Entries per batch in the background: a model is held for one batch at a time, and
+# questions answered in the same process wait for it (e5: ~3 s for 20 entries).
+BACKFILL_BATCH = 20
 
 
 @dataclass
@@ -30,12 +35,17 @@ class Services:
 
 
 def build_services(
-    settings: Settings, seed: bool = True, clock: Clock = utc_now, models: bool = True
+    settings: Settings,
+    seed: bool = True,
+    clock: Clock = utc_now,
+    models: bool = True,
+    backfill: bool = True,
 ) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries.
 
     With ``models=False`` no semantic model is loaded and no vectors are made, for commands
-    that only read entries; the next command that answers embeds what is missing.
+    that only read entries; the next command that answers embeds what is missing. With
+    ``backfill=False`` missing vectors are left for :func:`start_backfill`.
     """
     store = Store(settings.db_path)
     embedder, reranker = load_models(settings.semantic if models else "off")
@@ -50,10 +60,28 @@ def build_services(
         entries = load_paths([settings.kb_dir])
         log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
         kb.import_entries(entries)
-    elif seed:
-        embedded = kb.embed_missing()
-        if embedded:
-            log.info("embedded %d entries that had no vectors for the semantic models", embedded)
+    elif seed and backfill:
+        _embed_missing(kb)
     return Services(
         settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
     )
+
+
+def start_backfill(kb: KnowledgeBase) -> threading.Thread:
+    """Embed the entries that lack vectors in a background thread, so a server can answer
+    meanwhile (without the model concerned, until its last entry is embedded)."""
+    thread = threading.Thread(
+        target=_embed_missing, args=(kb, BACKFILL_BATCH), name="backfill", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _embed_missing(kb: KnowledgeBase, batch: int = 500) -> None:
+    try:
+        embedded = kb.embed_missing(batch)
+    except Exception:
+        log.exception("embedding the entries that lack vectors failed; retried at next start")
+        return
+    if embedded:
+        log.info("embedded %d entries that had no vectors for the semantic models", embedded)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import uuid
@@ -37,6 +38,8 @@ from bot.knowledge.text import (
     stems,
     synonym_stems,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2_000
 CANDIDATES = 40
@@ -120,6 +123,12 @@ ACCURATE_WEIGHTS = Weights(
     semantic_body=4.75, coverage_gap=2.0, semantic_gap=2.08, lexical_rank=2.1,
     semantic_rank=2.36, rerank_phrasings=7.51, rerank_body=5.38,
 )  # fmt: skip
+# The shipped weights by the layers that have vectors: (semantic, rerank).
+SHIPPED_WEIGHTS = {
+    (False, False): LEXICAL_WEIGHTS,
+    (True, False): HYBRID_WEIGHTS,
+    (True, True): ACCURATE_WEIGHTS,
+}
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,7 @@ class _Candidate:
     logit: float = 0.0
     evidence: float = 0.0
     lead: float = 0.0
+    confidence: float = 0.0
 
     def features(self) -> dict[str, float]:
         """The model's inputs for this candidate, by name."""
@@ -229,9 +239,9 @@ class KnowledgeBase:
         self.threshold = threshold
         self.embedder = embedder
         self.reranker = reranker
-        self.weights = weights or (
-            ACCURATE_WEIGHTS if reranker else HYBRID_WEIGHTS if embedder else LEXICAL_WEIGHTS
-        )
+        self._layers = (embedder is not None, reranker is not None)
+        # The weights for all configured layers; see _active_weights for a layer without vectors.
+        self.weights = weights or SHIPPED_WEIGHTS[self._layers]
         self.default_lang = default_lang
         self._index: _Index | None = None
         self._index_lock = threading.Lock()
@@ -263,28 +273,47 @@ class KnowledgeBase:
 
     def embed_missing(self, batch: int = 500) -> int:
         """Give every entry the vectors of the configured models that it lacks; return how
-        many entries were embedded. Entries imported while a model was off or missing would
-        otherwise be invisible to it."""
+        many entries were embedded.
+
+        Entries imported while a model was off or missing lack its vectors, and the model's
+        layer stays out of the answers until they all have them. Safe to run beside answering
+        and importing (e.g. in a background thread): each batch is its own transaction, and
+        the answers take up the model once its last batch is in.
+        """
         embedded: set[str] = set()
         for model in self._models():
-            missing = [
-                row[0]
-                for row in self.store.db.execute(
-                    "select id from entries where id not in "
-                    "(select entry_id from entry_vectors where model = ? and kind = 'body') "
-                    "order by id",
-                    [model.name],
-                )
-            ]
+            missing = self._missing_vectors(model)
             for chunk in _chunks(missing, batch):
                 rows = _vector_rows(model, self._entries(chunk))
                 with self.store.transaction() as db:
-                    db.table("entry_vectors").insert_all(rows, replace=True)
+                    # Vectors written meanwhile by an import of the same entry are newer.
+                    db.table("entry_vectors").insert_all(rows, ignore=True)
+                    # An entry removed meanwhile by another import keeps no vectors.
+                    marks = ",".join("?" * len(chunk))
+                    db.execute(
+                        f"delete from entry_vectors where entry_id in ({marks}) "
+                        "and entry_id not in (select id from entries)",
+                        chunk,
+                    )
+                embedded.update(chunk)
+            if missing:
+                with self.store.transaction() as db:
                     db.table("meta").upsert(
                         {"key": "kb_version", "value": _new_version()}, pk="key"
                     )
-                embedded.update(chunk)
         return len(embedded)
+
+    def _missing_vectors(self, model: Embedder) -> list[str]:
+        """The ids of the entries that have no vectors of ``model``."""
+        return [
+            row[0]
+            for row in self.store.db.execute(
+                "select id from entries where id not in "
+                "(select entry_id from entry_vectors where model = ? and kind = 'body') "
+                "order by id",
+                [model.name],
+            )
+        ]
 
     def entries(self) -> list[Entry]:
         """Every entry, ordered by id."""
@@ -327,18 +356,17 @@ class KnowledgeBase:
         if not chosen:
             return []
         entries = {e.id: e for e in self._entries([c.entry_id for c in chosen])}
-        return [Hit(entries[c.entry_id], self._confidence(c)) for c in chosen]
+        return [Hit(entries[c.entry_id], c.confidence) for c in chosen]
 
-    def _confidence(self, candidate: _Candidate) -> float:
-        w = self.weights
-        return round(
-            _sigmoid(
-                w.calibration_bias
-                + w.calibration_logit * candidate.evidence
-                + w.calibration_lead * candidate.lead
-            ),
-            4,
-        )
+    def _active_weights(self, index: _Index) -> Weights:
+        """``self.weights`` while every configured model has vectors for every entry.
+
+        A model's layer is left out while some entries lack its vectors (a knowledge base
+        imported while the model was off, until ``embed_missing`` has run); the answers then
+        use the shipped weights of the layers that remain, which were fitted without it.
+        """
+        layers = (index.semantic is not None, index.rerank is not None)
+        return self.weights if layers == self._layers else SHIPPED_WEIGHTS[layers]
 
     def explain(self, question: str, limit: int = 10) -> list[dict[str, float | str]]:
         """The top candidates with their features and confidence, for tuning and debugging."""
@@ -349,7 +377,7 @@ class KnowledgeBase:
                 "logit": c.logit,
                 "evidence": c.evidence,
                 "lead": c.lead,
-                "score": self._confidence(c),
+                "score": c.confidence,
             }
             for c in self._rank(_clean(question))[:limit]
         ]
@@ -372,7 +400,7 @@ class KnowledgeBase:
         semantic_gap = _gaps(
             {k: c.semantic_phrasings + c.semantic_body for k, c in candidates.items()}
         )
-        w = self.weights
+        w = self._active_weights(index)
         for c in candidates.values():
             c.coverage_gap = coverage_gap[c.entry_id]
             c.semantic_gap = semantic_gap[c.entry_id] / 2
@@ -383,6 +411,14 @@ class KnowledgeBase:
         lead = _gaps({c.entry_id: c.evidence for c in ranked})
         for c in ranked:
             c.lead = lead[c.entry_id]
+            c.confidence = round(
+                _sigmoid(
+                    w.calibration_bias
+                    + w.calibration_logit * c.evidence
+                    + w.calibration_lead * c.lead
+                ),
+                4,
+            )
         return ranked
 
     # -- pieces of the ranking -----------------------------------------------------------
@@ -555,17 +591,29 @@ class KnowledgeBase:
             "using fts5vocab(main, entry_search_fts, 'row')"
         )
         doc_freq = dict(db.execute("select term, doc from temp.entry_search_vocab").fetchall())
+        semantic = self._load_vectors(self.embedder)
         return _Index(
             version=version,
             entries=self.count(),
             doc_freq=doc_freq,
             vocabulary=[t for t in doc_freq if len(t) >= 4],
-            semantic=self._load_vectors(self.embedder),
-            rerank=self._load_vectors(self.reranker),
+            semantic=semantic,
+            # The second model re-scores the first one's candidates: it needs that layer.
+            rerank=self._load_vectors(self.reranker) if semantic is not None else None,
         )
 
     def _load_vectors(self, model: Embedder | None) -> _ModelVectors | None:
+        """``model``'s vectors, or None while some entry lacks them (see _active_weights)."""
         if model is None:
+            return None
+        missing = self._missing_vectors(model)
+        if missing:
+            log.warning(
+                "%d entries have no vectors of %s yet: answering without it until "
+                "they are embedded (at the next start, or by the running backfill)",
+                len(missing),
+                model.name,
+            )
             return None
         by_kind: dict[str, dict[str, Vectors]] = {"phrasings": {}, "body": {}}
         for entry_id, kind, blob in self.store.db.execute(

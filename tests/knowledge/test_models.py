@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from bot.db import Store
 from bot.errors import ConfigError
 from bot.knowledge import Entry, KnowledgeBase
-from bot.knowledge.engine import ACCURATE_WEIGHTS
+from bot.knowledge.engine import ACCURATE_WEIGHTS, HYBRID_WEIGHTS, LEXICAL_WEIGHTS
 from bot.knowledge.semantic import Vectors, load_models
 from bot.knowledge.text import content_words
 
@@ -99,6 +101,74 @@ def test_entries_imported_without_a_model_get_its_vectors_later(
     assert vector_counts(fresh_store) == {"one": 16, "two": 16}
     assert float(kb.explain("hacked brand account")[0]["semantic_body"]) > 0.0
     assert kb.embed_missing() == 0
+
+
+def test_a_model_is_left_out_until_every_entry_has_its_vectors(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    question = "Our brand account got hacked, what now?"
+    KnowledgeBase(fresh_store, embedder=BagOfWords("one")).import_entries(fixture_entries)
+    hybrid = KnowledgeBase(fresh_store, embedder=BagOfWords("one"))
+    kb = KnowledgeBase(fresh_store, embedder=BagOfWords("one"), reranker=BagOfWords("two"))
+    # Without "two"'s vectors the answers are those of the hybrid engine, weights and all.
+    assert kb.explain(question) == hybrid.explain(question)
+    assert kb.answer(question).score == hybrid.answer(question).score
+    assert kb._active_weights(kb._current_index()) is HYBRID_WEIGHTS
+
+    kb.embed_missing()
+    assert kb._active_weights(kb._current_index()) is ACCURATE_WEIGHTS
+    assert float(kb.explain(question)[0]["rerank_phrasings"]) > 0.0
+
+    # One entry without "one"'s vectors: neither model is used until it is embedded again.
+    fresh_store.db.execute(
+        "delete from entry_vectors where model = 'one' and entry_id = ?", [fixture_entries[0].id]
+    )
+    fresh_store.db.table("meta").upsert({"key": "kb_version", "value": "changed"}, pk="key")
+    assert kb._active_weights(kb._current_index()) is LEXICAL_WEIGHTS
+    assert kb.explain(question) == KnowledgeBase(fresh_store).explain(question)
+    assert kb.embed_missing() == 1
+    assert kb._active_weights(kb._current_index()) is ACCURATE_WEIGHTS
+
+
+class ImportsMeanwhile(BagOfWords):
+    """Runs one import through another connection while it is embedding its first batch."""
+
+    def __init__(self, name: str, other_import: Callable[[], None]) -> None:
+        super().__init__(name)
+        self.other_import: Callable[[], None] | None = other_import
+
+    def queries(self, texts: Sequence[str]) -> Vectors:
+        if self.other_import is not None:
+            run, self.other_import = self.other_import, None
+            run()
+        return super().queries(texts)
+
+
+def test_backfill_beside_an_import_keeps_no_vectors_of_removed_or_stale_entries(
+    db_path: Path, fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)  # lexical: no vectors
+    kept = fixture_entries[:3]
+    renamed = replace(kept[0], title="Hacked brand account: what to do first")
+
+    def replace_the_kb() -> None:
+        other = Store(db_path)
+        try:
+            KnowledgeBase(other, embedder=BagOfWords("one")).import_entries(
+                [renamed, *kept[1:]], replace=True
+            )
+        finally:
+            other.close()
+
+    kb = KnowledgeBase(fresh_store, embedder=ImportsMeanwhile("one", replace_the_kb))
+    kb.embed_missing()
+    rows = fresh_store.db.execute(
+        "select entry_id, kind, vector from entry_vectors order by entry_id, kind"
+    ).fetchall()
+    assert {r[0] for r in rows} == {e.id for e in kept}
+    fresh = BagOfWords("one").queries(["\n".join([renamed.title, *renamed.questions])])[0]
+    phrasings = {r[0]: np.frombuffer(r[2], dtype=np.float32) for r in rows if r[1] == "phrasings"}
+    assert np.allclose(phrasings[renamed.id], fresh)  # the import's vectors, not the backfill's
 
 
 def test_accurate_mode_without_its_package_names_the_variable(

@@ -1,0 +1,135 @@
+"""Wiring from settings: seeding an empty database, and embedding missing vectors at start-up
+or in the background while a server answers."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from bot import services as services_module
+from bot.config import Settings, settings_from_mapping
+from bot.knowledge.semantic import Embedder, Vectors
+from bot.services import Services, build_services, start_backfill
+from tests.conftest import FIXTURE_KB
+from tests.knowledge.test_models import BagOfWords
+
+
+class Broken(BagOfWords):
+    """A model that fails whenever it is asked to embed."""
+
+    def _encode(self, texts: Sequence[str]) -> Vectors:
+        raise RuntimeError("model crashed")
+
+
+def settings(db_path: Path, semantic: str) -> Settings:
+    return settings_from_mapping(
+        {
+            "SOCIALBOT_DB": str(db_path),
+            "SOCIALBOT_SEMANTIC": semantic,
+            "SOCIALBOT_KB_DIR": str(FIXTURE_KB),
+        }
+    )
+
+
+def use_model(monkeypatch: pytest.MonkeyPatch, model: Embedder) -> None:
+    monkeypatch.setattr(
+        services_module,
+        "load_models",
+        lambda mode: (None, None) if mode == "off" else (model, None),
+    )
+
+
+def missing(built: Services) -> int:
+    return int(
+        built.store.db.execute(
+            "select count(*) from entries where id not in (select entry_id from entry_vectors)"
+        ).fetchone()[0]
+    )
+
+
+def test_an_empty_database_is_seeded_with_vectors(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_model(monkeypatch, BagOfWords("one"))
+    built = build_services(settings(db_path, "on"))
+    assert built.kb.count() == 8 and missing(built) == 0
+    built.close()
+
+
+def test_start_up_embeds_what_is_missing_unless_left_to_the_background(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_services(settings(db_path, "off")).close()
+    use_model(monkeypatch, BagOfWords("one"))
+
+    server = build_services(settings(db_path, "on"), backfill=False)
+    assert missing(server) == 8
+    assert server.kb.answer("Our brand account got hacked").best is not None  # lexical meanwhile
+    start_backfill(server.kb).join(timeout=30)
+    assert missing(server) == 0
+    assert float(server.kb.explain("hacked brand account")[0]["semantic_body"]) > 0.0
+    server.close()
+
+
+def test_a_failing_backfill_is_logged_and_the_answers_go_on(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_services(settings(db_path, "off")).close()
+    use_model(monkeypatch, Broken("one"))
+    server = build_services(settings(db_path, "on"), backfill=False)
+    with caplog.at_level(logging.ERROR):
+        start_backfill(server.kb).join(timeout=30)
+    assert "embedding the entries that lack vectors failed" in caplog.text
+    assert missing(server) == 8
+    answer = server.kb.answer("Wie mag er namens het merk posten?")
+    assert answer.best is not None and answer.best.entry.id == "who-may-post"
+    server.close()
+
+
+class Held(BagOfWords):
+    """A model that embeds only once it is released."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.release = threading.Event()
+
+    def _encode(self, texts: Sequence[str]) -> Vectors:
+        assert self.release.wait(timeout=30)
+        return super()._encode(texts)
+
+
+def test_serve_listens_while_the_backfill_runs(
+    clean_env: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.serve
+    from bot.cli import main
+
+    build_services(settings(db_path, "off")).close()
+    model = Held("one")
+    use_model(monkeypatch, model)
+    seen: dict[str, int] = {}
+
+    def serve(built: Services, **options: object) -> None:
+        seen["missing while serving"] = missing(built)
+        (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
+        model.release.set()
+        backfill.join(timeout=30)
+        seen["missing after the backfill"] = missing(built)
+
+    monkeypatch.setattr(handlers.serve, "serve", serve)
+    for name, value in {
+        "SOCIALBOT_DB": str(db_path),
+        "SOCIALBOT_SEMANTIC": "on",
+        "SOCIALBOT_KB_DIR": str(FIXTURE_KB),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "CONVERSATION_MANAGER": "U0123ABCD",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve"], stdin=io.StringIO()) == 0
+    assert seen == {"missing while serving": 8, "missing after the backfill": 0}
