@@ -283,6 +283,8 @@ class KnowledgeBase:
         embedded: set[str] = set()
         for model in self._models():
             missing = self._missing_vectors(model)
+            if missing:
+                log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
             for chunk in _chunks(missing, batch):
                 rows = _vector_rows(model, self._entries(chunk))
                 with self.store.transaction() as db:
@@ -301,6 +303,7 @@ class KnowledgeBase:
                     db.table("meta").upsert(
                         {"key": "kb_version", "value": _new_version()}, pk="key"
                     )
+                log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
