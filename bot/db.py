@@ -56,6 +56,10 @@ def m001_knowledge_base(db: Database) -> None:
     db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
+# Bytes of write-ahead log kept on disk after a checkpoint.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 class Store:
     """Thread-safe access to the socialbot database at ``path``."""
 
@@ -81,6 +85,9 @@ class Store:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # After a checkpoint the WAL is cut back to this size; without a limit it stays as
+            # large as the largest transaction (a big import) for as long as the file is open.
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             db = Database(conn)
             self._local.db = db
             with self._write_lock:

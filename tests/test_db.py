@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import db as db_module
 from bot.db import Store, migrations
 from bot.errors import ConfigError
 
@@ -29,6 +30,22 @@ def test_reopening_applies_nothing_twice(db_path: Path) -> None:
 
 def test_database_runs_in_wal_mode(fresh_store: Store) -> None:
     assert fresh_store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_wal_shrinks_back_after_a_large_transaction(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "WAL_SIZE_LIMIT", 64 * 1024)
+    store = Store(db_path)
+    wal = Path(f"{db_path}-wal")
+    with store.transaction() as db:  # a large import: ~2 MB of log
+        db.table("meta").insert_all({"key": str(i), "value": "x" * 1000} for i in range(2000))
+    assert wal.stat().st_size > 1024 * 1024
+    store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # SQLite also does this by itself
+    with store.transaction() as db:  # the next write starts the log over, cut to the limit
+        db.table("meta").insert({"key": "next", "value": "1"})
+    assert wal.stat().st_size <= 64 * 1024
+    store.close()
 
 
 def test_failed_transaction_changes_nothing(fresh_store: Store) -> None:
