@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from bot.knowledge.entry import EntryErrors, load_paths, to_markdown
 from bot.services import build_services, start_backfill
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +90,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     except BotError as exc:
         print(f"socialbot: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away: stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
@@ -137,14 +144,20 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     directory = Path(args.directory)
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{directory} exists and is not a folder")
-    directory.mkdir(parents=True, exist_ok=True)
     services = build_services(settings, models=False)
     try:
         entries = services.kb.entries()
     finally:
         services.close()
-    for entry in entries:
-        (directory / f"{entry.id}.md").write_text(to_markdown(entry), encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            (directory / f"{entry.id}.md").write_text(to_markdown(entry), encoding="utf-8")
+    except OSError as exc:
+        raise BotError(
+            f"cannot write to {exc.filename or directory}: {exc.strerror or exc}; "
+            "choose a folder you can write to"
+        ) from None
     print(f"Exported {len(entries)} entries to {directory}.")
     return EXIT_OK
 

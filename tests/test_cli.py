@@ -179,6 +179,33 @@ def test_listing_and_exporting_load_no_semantic_model(
     assert run(capsys, "ask", "Wie mag er posten?")[0] == 2  # answering needs the model
 
 
+def test_export_to_a_folder_that_cannot_be_made_says_so(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "a-file").write_text("not a folder", encoding="utf-8")
+    code, _, err = run(capsys, "kb", "export", str(cli_env / "a-file" / "export"))
+    assert code == 1
+    assert "cannot write to" in err and "a-file" in err and "choose a folder" in err
+    assert "Traceback" not in err
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(cli_env: Path) -> None:
+    rows = "".join(f"entry-{i},Title {i},Body {i},en,tag,\n" for i in range(3000))
+    csv = cli_env / "many.csv"
+    csv.write_text("id,title,body,lang,tags,questions\n" + rows, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "bot", "kb"]
+    subprocess.run([*command, "import", str(csv)], env=env, check=True, capture_output=True)
+    listing = subprocess.Popen(
+        [*command, "list"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert listing.stdout is not None and listing.stdout.readline().startswith(b"ID")
+    listing.stdout.close()  # like `socialbot kb list | head -1`
+    _, err = listing.communicate(timeout=60)
+    assert listing.returncode == 141
+    assert err.decode() == ""
+
+
 def test_bad_configuration_stops_with_the_variable_named(
     cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
