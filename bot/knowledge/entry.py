@@ -23,6 +23,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "title", "lang", "updated")
 KNOWN_FIELDS = ("id", "title", "lang", "tags", "questions", "owner", "updated")
 CSV_COLUMNS = ("id", "title", "body", "lang", "tags", "questions")
+CSV_DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,41 @@ def parse_markdown(text: str, source: str) -> Entry:
 
 
 def parse_csv(text: str, source: str) -> list[Entry]:
-    """Parse a CSV with columns ``id,title,body,lang,tags,questions`` (``;``-separated lists)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("id", "title", "body", "lang") if c not in (reader.fieldnames or [])]
+    """Parse a CSV with columns ``id,title,body,lang,tags,questions`` (``;``-separated lists).
+
+    Columns may also be separated by semicolons or tabs, as spreadsheets in a Dutch or
+    Belgian locale save them; the header row decides which.
+    """
+    header = text.split("\n", 1)[0]
+    delimiter = next(
+        (d for d in CSV_DELIMITERS if {"id", "title"} <= _column_names(header.split(d))), ","
+    )
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    columns = _column_names(reader.fieldnames or [])
+    missing = [c for c in ("id", "title", "body", "lang") if c not in columns]
     if missing:
-        raise EntryErrors([EntryError(source, f"missing column(s): {', '.join(missing)}", line=1)])
+        raise EntryErrors(
+            [
+                EntryError(
+                    source,
+                    f"missing column(s): {', '.join(missing)}; the first row must name the "
+                    f"columns {','.join(CSV_COLUMNS)} (separated by commas or semicolons)",
+                    line=1,
+                )
+            ]
+        )
+    reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     entries: list[Entry] = []
     errors: list[EntryError] = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(EntryError(source, f"not valid CSV after line {reader.line_num}: {exc}"))
+            break
         line = reader.line_num
         meta: dict[str, Any] = {
             "id": row.get("id"),
@@ -122,6 +150,10 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     if errors:
         raise EntryErrors(errors)
     return entries
+
+
+def _column_names(cells: Iterable[str]) -> set[str]:
+    return {c.strip().lower() for c in cells}
 
 
 def to_markdown(entry: Entry) -> str:
@@ -146,7 +178,8 @@ def load_paths(paths: Iterable[str | Path]) -> list[Entry]:
     errors: list[EntryError] = []
     for file in _files(paths, errors):
         try:
-            text = file.read_text(encoding="utf-8")
+            # utf-8-sig: spreadsheets and some editors start UTF-8 files with a byte-order mark.
+            text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(EntryError(str(file), f"cannot be read: {exc}"))
             continue

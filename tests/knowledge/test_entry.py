@@ -118,8 +118,32 @@ def test_bad_csv_row_names_its_line() -> None:
 
 
 def test_csv_without_required_columns_is_rejected() -> None:
-    with pytest.raises(EntryErrors, match="missing column"):
+    with pytest.raises(EntryErrors, match="missing column.*the first row must name"):
         parse_csv("id,title\nx,y\n", "faq.csv")
+
+
+def test_spreadsheet_csv_exports_are_read(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" starts with a byte-order mark; in a Dutch or Belgian locale it
+    # separates columns with semicolons, and people capitalise headers.
+    (tmp_path / "excel.csv").write_bytes(
+        "\ufeffID;Title;Body;Lang;Tags;Questions\r\n"
+        'hashtags;Welke hashtags?;"Gebruik #onsmerk; nooit meer dan 3.";nl;"hashtag;stijl";\r\n'
+        "".encode()
+    )
+    (tmp_path / "bom.md").write_bytes(
+        b"\xef\xbb\xbf---\nid: bom\ntitle: T?\nlang: en\ntags: [a]\n"
+        b"updated: 2026-01-01\n---\nBody\n"
+    )
+    entries = {e.id: e for e in load_paths([tmp_path])}
+    assert entries["hashtags"].body == "Gebruik #onsmerk; nooit meer dan 3."
+    assert entries["hashtags"].tags == ("hashtag", "stijl")
+    assert entries["bom"].title == "T?"
+
+
+def test_broken_csv_is_reported_not_raised() -> None:
+    text = 'id,title,body,lang,tags,questions\nbig,T,"' + "a" * 200_000 + '",en,,\n'
+    with pytest.raises(EntryErrors, match="not valid CSV"):
+        parse_csv(text, "faq.csv")
 
 
 @pytest.mark.parametrize(
