@@ -24,6 +24,7 @@ REQUIRED_FIELDS = ("id", "title", "lang", "updated")
 KNOWN_FIELDS = ("id", "title", "lang", "tags", "questions", "owner", "updated")
 CSV_COLUMNS = ("id", "title", "body", "lang", "tags", "questions")
 CSV_DELIMITERS = (",", ";", "\t")
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,17 @@ class EntryErrors(Exception):
         self.errors = errors
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, but dates stay text: the validator parses them and names the field
+    (PyYAML itself stops with a bare ValueError on a date such as 2026-13-45)."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_markdown(text: str, source: str) -> Entry:
     """Parse one Markdown entry; raise :class:`EntryErrors` describing every problem found."""
     lines = text.splitlines()
@@ -76,7 +88,9 @@ def parse_markdown(text: str, source: str) -> Entry:
             [EntryError(source, "front matter is not closed with a '---' line", line=1)]
         ) from None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader) or {}
+    except ValueError as exc:  # a value YAML itself cannot build, e.g. an explicit !!timestamp
+        raise EntryErrors([EntryError(source, f"invalid YAML value: {exc}")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
@@ -150,6 +164,14 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     if errors:
         raise EntryErrors(errors)
     return entries
+
+
+def _date(text: str) -> dt.date:
+    """A date written as YAML would read it: ``2026-05-01``, ``2026-5-1``, or with a time."""
+    match = _DATE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(text)
+    return dt.date(*(int(part) for part in match.groups()))
 
 
 def _column_names(cells: Iterable[str]) -> set[str]:
@@ -250,7 +272,7 @@ def _validated(
         updated = updated.date()
     if isinstance(updated, str) and updated:
         try:
-            updated = dt.date.fromisoformat(updated)
+            updated = _date(updated)
         except ValueError:
             fail("updated", f"{updated!r} is not a date (YYYY-MM-DD)")
     elif updated not in (None, "") and not isinstance(updated, dt.date):

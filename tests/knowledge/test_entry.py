@@ -69,6 +69,25 @@ def test_bad_file_names_file_field_and_line(
         assert str(problem).startswith(f"kb/good-entry.md:{line}:")
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("2026-05-01", "2026-05-01"), ("2026-5-1", "2026-05-01"), ("2026-05-01 10:30", "2026-05-01")],
+)
+def test_dates_are_read_as_yaml_writes_them(written: str, read: str) -> None:
+    text = GOOD.replace("updated: 2026-05-12", f"updated: {written}")
+    assert parse_markdown(text, "good-entry.md").updated == read
+
+
+@pytest.mark.parametrize(
+    "written", ["2026-13-45", "2026-02-30", "next week", "!!timestamp 2026-13-01"]
+)
+def test_an_impossible_date_names_the_field(written: str) -> None:
+    text = GOOD.replace("updated: 2026-05-12", f"updated: {written}")
+    with pytest.raises(EntryErrors) as error:
+        parse_markdown(text, "good-entry.md")
+    assert "updated" in str(error.value) or "invalid YAML value" in str(error.value)
+
+
 def test_missing_front_matter_is_reported() -> None:
     with pytest.raises(EntryErrors, match="must start with a '---'"):
         parse_markdown("just text", "kb/x.md")
