@@ -73,9 +73,15 @@ class Store:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
-        self.db.execute("PRAGMA journal_mode=WAL")
-        with self._write_lock:
-            migrations.apply(self.db)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            with self._write_lock:
+                migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:  # not SQLite, unreadable, read-only, ...
+            self.close()
+            raise ConfigError(
+                "SOCIALBOT_DB", f"{self.path!r} cannot be used as socialbot's database: {exc}"
+            ) from None
 
     @property
     def db(self) -> Database:

@@ -48,6 +48,16 @@ def test_the_wal_shrinks_back_after_a_large_transaction(
     store.close()
 
 
+def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello, not a database\n" * 100, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        Store(notes)
+    assert error.value.variable == "SOCIALBOT_DB"
+    assert "cannot be used as socialbot's database" in str(error.value)
+    assert notes.read_text(encoding="utf-8").startswith("hello")  # left as it was
+
+
 def test_failed_transaction_changes_nothing(fresh_store: Store) -> None:
     with pytest.raises(RuntimeError), fresh_store.transaction() as db:
         db.table("meta").insert({"key": "a", "value": "1"})
