@@ -56,10 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the Slack app (Socket Mode, or --http)")
     serve.add_argument("--http", action="store_true", help="serve HTTP at /slack/events")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP host (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
-    serve.add_argument("--threads", type=int, default=16, help="HTTP worker threads")
+    serve.add_argument(
+        "--port", type=_number(0, 65535), default=3000, help="HTTP port (default 3000)"
+    )
+    serve.add_argument(
+        "--threads", type=_number(1, 1000), default=16, help="HTTP worker threads (default 16)"
+    )
     serve.set_defaults(run=cmd_serve)
     return parser
+
+
+def _number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:

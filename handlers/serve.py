@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings
+from bot.errors import BotError
 from bot.services import Services
 from handlers.app import build_app
 from handlers.jobs import Jobs
@@ -98,7 +100,15 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
     signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd or a container runtime
     try:
         if http:
-            server = http_server(services, jobs, host, port, threads)
+            try:
+                # Probe first: waitress leaks its sockets when its own bind fails.
+                socket.create_server((host, port)).close()
+                server = http_server(services, jobs, host, port, threads)
+            except OSError as exc:  # e.g. the port is taken, or below 1024 without rights
+                raise BotError(
+                    f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                    "choose another --port or --host"
+                ) from None
             log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
             server.run()
         else:

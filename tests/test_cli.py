@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -204,6 +205,38 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(cli_env: Path) -> Non
     _, err = listing.communicate(timeout=60)
     assert listing.returncode == 141
     assert err.decode() == ""
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("--port=99999", "not between 0 and 65535"), ("--threads=0", "not between 1 and 1000")],
+)
+def test_serve_rejects_an_impossible_port_or_thread_count(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], option: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--http", option])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use_says_so(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "test-secret",
+        "CONVERSATION_MANAGER": "U0123ABCD",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run(capsys, "serve", "--http", "--port", str(port))
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err
 
 
 def test_bad_configuration_stops_with_the_variable_named(
