@@ -8,7 +8,7 @@ request kind, user and channel, and tells the user where Slack allows.
 
 from __future__ import annotations
 
-import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -30,15 +30,25 @@ def after_ack(kind: str, lang: str) -> Callable[[F], F]:
     """Wrap a lazy listener: on failure, log with context and send a short, friendly error."""
 
     def decorate(function: F) -> F:
-        @functools.wraps(function)
+        own = list(inspect.signature(function).parameters)
+
         def run(**kwargs: Any) -> None:
             try:
-                function(**kwargs)
+                function(**{name: kwargs[name] for name in own})
             except Exception as error:  # noqa: BLE001 - logged with context, user told below
                 user, channel = _who_and_where(kwargs.get("body") or {})
                 log_failure(f"{kind} from {user} in {channel}", error)
                 _tell_user(kwargs, user_message(error, lang))
 
+        # Bolt passes a listener the arguments its signature names: the function's own, plus
+        # the body and respond that the error report needs even when the function does not.
+        run.__name__, run.__doc__ = function.__name__, function.__doc__
+        run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                for name in [*own, *(n for n in ("body", "respond") if n not in own)]
+            ]
+        )
         return run  # type: ignore[return-value]
 
     return decorate

@@ -65,7 +65,12 @@ def wsgi_app(app: App) -> WsgiApp:
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n"]
         if path == "/slack/events":
-            result: Iterable[bytes] = slack(environ, start_response)
+            try:
+                result: Iterable[bytes] = slack(environ, start_response)
+            except ValueError as exc:  # a body Bolt cannot parse (bad JSON), before any reply
+                log.warning("unreadable request to /slack/events: %s", exc)
+                start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"bad request\n"]
             return result
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"not found\n"]

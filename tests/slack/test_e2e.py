@@ -8,11 +8,13 @@ import logging
 import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_bolt.request import BoltRequest
 
 from bot.config import Settings
+from bot.i18n import t
 from bot.services import build_services
 from handlers import blocks as b
 from handlers.app import build_app
@@ -224,6 +226,19 @@ def test_suggestion_click_shows_that_entry(running: Running) -> None:
     assert reply.params["replace_original"] is False
 
 
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [(b.SHOW_ENTRY, "999999:crisis-review"), (b.READ_MORE, "no-such-entry")],
+)
+def test_a_button_for_something_gone_tells_the_user(
+    running: Running, action_id: str, value: str
+) -> None:
+    running.click(action_id, value)
+    (reply,) = running.slack.wait_for("response_url")
+    assert reply.params["text"] == t("not_found", "nl")
+    assert reply.params["response_type"] == "ephemeral"
+
+
 def test_share_in_channel_posts_publicly(running: Running) -> None:
     question_id = ask_first(running)
     running.click(b.SHARE, str(question_id), user="U1", channel="C1")
@@ -310,6 +325,19 @@ def test_bad_signature_is_rejected_and_changes_nothing(running: Running) -> None
     time.sleep(0.2)
     assert running.questions() == []
     assert running.slack.calls_to("response_url") == []
+
+
+@pytest.mark.parametrize(
+    "body", ["{not json", urlencode({"payload": "{not json"})], ids=["json", "form payload"]
+)
+def test_an_unreadable_body_is_a_bad_request_and_serving_goes_on(
+    running: Running, body: str
+) -> None:
+    status, text, _ = running.send(body)
+    assert (status, text) == (400, "bad request\n")
+    status, _, _ = running.command("crisis")
+    assert status == 200
+    running.slack.wait_for("response_url")
 
 
 def test_stale_timestamp_is_rejected(running: Running) -> None:
