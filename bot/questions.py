@@ -17,6 +17,15 @@ from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
 Clock = Callable[[], dt.datetime]
 
 
+# What people type when they want to know how to ask, not an answer.
+HELP_WORDS = frozenset({"", "help", "hulp", "?", "uitleg"})
+
+
+def is_help_request(text: str) -> bool:
+    """Whether ``text`` (a command, mention or DM without the bot's name) asks for usage help."""
+    return " ".join(text.split()).lower() in HELP_WORDS
+
+
 def utc_now() -> dt.datetime:
     """The current time in UTC (the default clock)."""
     return dt.datetime.now(dt.UTC)

@@ -7,12 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.i18n import t
+from bot.questions import is_help_request
 from bot.services import Services
 from handlers import jobs as answer_jobs
 from handlers.blocks import text_blocks
 from handlers.jobs import Jobs
-
-HELP_WORDS = ("", "help", "hulp", "?")
 
 
 def register(app: App, services: Services, jobs: Jobs) -> None:
@@ -22,7 +21,7 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     @app.command("/ask")
     def ask(ack: Ack, command: dict[str, Any]) -> None:
         text = (command.get("text") or "").strip()
-        if text.lower() in HELP_WORDS:
+        if is_help_request(text):
             ack(text=t("usage", lang), blocks=text_blocks(t("usage", lang)))
             return
         ack()

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.questions import is_help_request
 from bot.services import Services
 from handlers import jobs as answer_jobs
 from handlers.jobs import Jobs
@@ -35,16 +36,13 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
             log.info("mention in %s ignored: not in SOCIALBOT_CHANNELS", event.get("channel"))
             return
         question = _MENTION.sub(" ", event.get("text") or "").strip()
-        if question:
-            thread = event.get("thread_ts") or event["ts"]
-            jobs.submit(
-                answer_jobs.answer_message,
-                question,
-                event["user"],
-                event["channel"],
-                thread,
-                "mention",
-            )
+        thread = event.get("thread_ts") or event["ts"]
+        if is_help_request(question):
+            jobs.submit(answer_jobs.post_usage, event["channel"], thread)
+            return
+        jobs.submit(
+            answer_jobs.answer_message, question, event["user"], event["channel"], thread, "mention"
+        )
 
     @app.event("message")
     def direct_message(ack: Ack, event: dict[str, Any]) -> None:
@@ -52,7 +50,9 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
         question = (event.get("text") or "").strip()
-        if question:
-            jobs.submit(
-                answer_jobs.answer_message, question, event["user"], event["channel"], None, "dm"
-            )
+        if is_help_request(question):
+            jobs.submit(answer_jobs.post_usage, event["channel"], None)
+            return
+        jobs.submit(
+            answer_jobs.answer_message, question, event["user"], event["channel"], None, "dm"
+        )

@@ -23,8 +23,9 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
+from bot.i18n import t
 from bot.services import Services, build_services
-from handlers.blocks import answer_blocks, fallback_text
+from handlers.blocks import answer_blocks, fallback_text, text_blocks
 from handlers.client import build_client
 from handlers.failures import log_failure, user_message
 
@@ -161,6 +162,19 @@ def answer_message(text: str, user: str, channel: str, thread_ts: str | None, su
         channel,
         text=fallback_text(asked.answer),
         blocks=answer_blocks(asked.answer, asked.question_id),
+        thread_ts=thread_ts,
+    )
+
+
+def post_usage(channel: str, thread_ts: str | None) -> None:
+    """How to ask socialbot, for a mention or DM that holds no question."""
+    lang = _current().services.settings.default_lang
+    _post(
+        f"usage in {channel}",
+        _post_message,
+        channel,
+        text=t("usage", lang),
+        blocks=text_blocks(t("usage", lang)),
         thread_ts=thread_ts,
     )
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import InvalidInput, NotFound
 from bot.knowledge import KnowledgeBase
-from bot.questions import QuestionService
+from bot.questions import QuestionService, is_help_request
 
 
 class FakeClock:
@@ -93,3 +93,13 @@ def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> No
     again = questions.stored_answer(asked.question_id).answer
     assert again.best is not None and asked.answer.best is not None
     assert again.best.entry == asked.answer.best.entry and again.score == asked.answer.score
+
+
+@pytest.mark.parametrize("text", ["", "  ", "help", "HULP", " ? ", "Uitleg"])
+def test_help_words_are_help_requests(text: str) -> None:
+    assert is_help_request(text)
+
+
+@pytest.mark.parametrize("text", ["help, ons account is gehackt", "wie mag posten?", "helpdesk"])
+def test_questions_are_not_help_requests(text: str) -> None:
+    assert not is_help_request(text)

@@ -227,6 +227,25 @@ def test_suggestion_click_shows_that_entry(running: Running) -> None:
 
 
 @pytest.mark.parametrize(
+    ("event", "thread"),
+    [
+        ({"type": "app_mention", "channel": "C1", "text": "<@UBOT>"}, "1700000003.000100"),
+        ({"type": "message", "channel_type": "im", "channel": "D3", "text": " Help "}, None),
+    ],
+    ids=["bare mention", "help in a DM"],
+)
+def test_a_message_without_a_question_gets_the_usage(
+    running: Running, event: dict[str, Any], thread: str | None
+) -> None:
+    running.event({**event, "user": "U3", "ts": "1700000003.000100"})
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == event["channel"]
+    assert post.params.get("thread_ts") == thread
+    assert post.params["text"] == t("usage", "nl")
+    assert running.questions() == []  # nothing was asked, nothing is counted
+
+
+@pytest.mark.parametrize(
     ("action_id", "value"),
     [(b.SHOW_ENTRY, "999999:crisis-review"), (b.READ_MORE, "no-such-entry")],
 )
