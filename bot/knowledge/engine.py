@@ -359,7 +359,8 @@ class KnowledgeBase:
         if not chosen:
             return []
         entries = {e.id: e for e in self._entries([c.entry_id for c in chosen])}
-        return [Hit(entries[c.entry_id], c.confidence) for c in chosen]
+        # An entry removed by an import while this question was being ranked is left out.
+        return [Hit(entries[c.entry_id], c.confidence) for c in chosen if c.entry_id in entries]
 
     def _active_weights(self, index: _Index) -> Weights:
         """``self.weights`` while every configured model has vectors for every entry.

@@ -204,3 +204,18 @@ def test_the_lead_is_the_evidence_margin_over_the_runner_up(kb: KnowledgeBase) -
     best = max(rows, key=lambda r: float(r["evidence"]))
     assert float(best["lead"]) == pytest.approx(evidence[0] - evidence[1])
     assert all(float(r["lead"]) <= 0 for r in rows if r is not best)
+
+
+def test_an_entry_removed_while_ranking_is_left_out(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.knowledge.engine import _Candidate
+
+    rank = kb._rank
+    monkeypatch.setattr(
+        kb,
+        "_rank",
+        lambda question: [_Candidate("removed-meanwhile", confidence=0.99)] + rank(question),
+    )
+    answer = kb.answer("Our brand account got hacked, what now?")
+    assert answer.best is not None and answer.best.entry.id == "hacked-account"
