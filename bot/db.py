@@ -73,6 +73,7 @@ class Store:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
+        self._closed = False
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             with self._write_lock:
@@ -88,6 +89,8 @@ class Store:
         """This thread's connection, opened on first use."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"the store at {self.path} is closed")
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -107,8 +110,9 @@ class Store:
             yield db
 
     def close(self) -> None:
-        """Close every connection this store opened."""
+        """Close every connection this store opened; using the store afterwards is an error."""
         with self._write_lock:
+            self._closed = True
             for conn in self._connections:
                 conn.close()
             self._connections.clear()

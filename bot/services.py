@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass
 
@@ -80,6 +81,9 @@ def start_backfill(kb: KnowledgeBase) -> threading.Thread:
 def _embed_missing(kb: KnowledgeBase, batch: int = 500) -> None:
     try:
         embedded = kb.embed_missing(batch)
+    except sqlite3.ProgrammingError:  # the store was closed under it: the process is stopping
+        log.info("embedding stopped with the process; it goes on at the next start")
+        return
     except Exception:
         log.exception("embedding the entries that lack vectors failed; retried at next start")
         return

@@ -96,9 +96,11 @@ class Held(BagOfWords):
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
+        self.embedding = threading.Event()
         self.release = threading.Event()
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
+        self.embedding.set()
         assert self.release.wait(timeout=30)
         return super()._encode(texts)
 
@@ -133,3 +135,20 @@ def test_serve_listens_while_the_backfill_runs(
         monkeypatch.setenv(name, value)
     assert main(["serve"], stdin=io.StringIO()) == 0
     assert seen == {"missing while serving": 8, "missing after the backfill": 0}
+
+
+def test_a_backfill_cut_short_by_stopping_is_not_an_error(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_services(settings(db_path, "off")).close()
+    model = Held("one")
+    use_model(monkeypatch, model)
+    server = build_services(settings(db_path, "on"), backfill=False)
+    with caplog.at_level(logging.INFO):
+        backfill = start_backfill(server.kb)
+        assert model.embedding.wait(timeout=30)
+        server.close()  # what serve does on SIGTERM, while the model is still embedding
+        model.release.set()
+        backfill.join(timeout=30)
+    assert "embedding stopped with the process" in caplog.text
+    assert "failed" not in caplog.text
