@@ -11,9 +11,10 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 from bot.services import Services
 from handlers.app import build_app
 from handlers.jobs import Jobs
@@ -121,6 +122,18 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
 
             log.info("connecting to Slack in Socket Mode")
             handler = SocketModeHandler(build_app(services, jobs), settings.slack_app_token)
-            handler.start()  # type: ignore[no-untyped-call]
+            try:
+                handler.start()  # type: ignore[no-untyped-call]  # connects, then blocks
+            except SlackApiError as exc:  # e.g. invalid_auth, not_allowed_token_type
+                raise ConfigError(
+                    "SLACK_APP_TOKEN",
+                    f"Slack refused it: {exc.response.get('error')} (an app-level token, "
+                    "xapp-…, with the connections:write scope)",
+                ) from None
+            except OSError as exc:  # urllib's URLError: DNS, refused, timeout
+                raise BotError(
+                    f"cannot reach Slack at {settings.slack_api_url}: "
+                    f"{getattr(exc, 'reason', exc)}; check the network or SLACK_API_URL"
+                ) from None
     finally:
         jobs.close()

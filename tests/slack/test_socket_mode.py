@@ -101,3 +101,33 @@ def test_socket_mode_needs_an_app_token(settings: Settings) -> None:
 
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         replace(settings, slack_app_token="").require_slack("socket")
+
+
+def test_an_app_token_slack_refuses_is_named(settings: Settings, slack: FakeSlack) -> None:
+    from bot.errors import ConfigError
+    from handlers.serve import serve
+
+    slack.fail("apps.connections.open", error="invalid_auth")
+    services = build_services(replace(settings, slack_app_token="xapp-1-A1-wrong"))
+    try:
+        with pytest.raises(ConfigError) as error:
+            serve(services, http=False, host="127.0.0.1", port=0, threads=1)
+    finally:
+        services.close()
+    assert error.value.variable == "SLACK_APP_TOKEN"
+    assert "invalid_auth" in str(error.value)
+
+
+def test_slack_out_of_reach_at_start_is_a_clear_error(settings: Settings) -> None:
+    from bot.errors import BotError
+    from handlers.serve import serve
+
+    unreachable = "http://127.0.0.1:9/api/"  # the discard port: nothing listens there
+    services = build_services(
+        replace(settings, slack_app_token="xapp-1-A1-test", slack_api_url=unreachable)
+    )
+    try:
+        with pytest.raises(BotError, match=f"cannot reach Slack at {unreachable}"):
+            serve(services, http=False, host="127.0.0.1", port=0, threads=1)
+    finally:
+        services.close()
