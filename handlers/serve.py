@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.errors import BotError, ConfigError
 from bot.services import Services
 from handlers.app import build_app
+from handlers.client import build_client
 from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,25 @@ def http_server(services: Services, jobs: Jobs, host: str, port: int, threads: i
     )
 
 
+def check_bot_token(settings: Settings) -> None:
+    """Ask Slack who the bot token belongs to: a token Slack refuses stops start-up, naming
+    the variable; Slack out of reach is only logged (the replies wait for it)."""
+    try:
+        identity = build_client(settings.slack_bot_token, settings.slack_api_url).auth_test()
+    except SlackApiError as exc:  # invalid_auth, account_inactive, token_revoked, ...
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", f"Slack refused it: {exc.response.get('error')}"
+        ) from None
+    except OSError as exc:
+        log.warning(
+            "cannot reach Slack at %s to check the bot token: %s",
+            settings.slack_api_url,
+            getattr(exc, "reason", exc),
+        )
+        return
+    log.info("bot token of %s in workspace %s", identity.get("user"), identity.get("team"))
+
+
 def _exit_cleanly(signum: int, frame: object) -> None:
     log.info("stopping (signal %d)", signum)
     raise SystemExit(0)
@@ -102,6 +122,7 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
     settings = services.settings
     settings.require_slack("http" if http else "socket")
     configure_logging(settings)
+    check_bot_token(settings)
     jobs = Jobs(settings, processes=1)
     signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd or a container runtime
     try:

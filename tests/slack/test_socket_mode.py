@@ -131,3 +131,22 @@ def test_slack_out_of_reach_at_start_is_a_clear_error(settings: Settings) -> Non
             serve(services, http=False, host="127.0.0.1", port=0, threads=1)
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("http", [True, False], ids=["http", "socket mode"])
+def test_a_bot_token_slack_refuses_stops_start_up(
+    settings: Settings, slack: FakeSlack, http: bool
+) -> None:
+    from bot.errors import ConfigError
+    from handlers.serve import serve
+
+    slack.fail("auth.test", error="invalid_auth")
+    services = build_services(replace(settings, slack_app_token="xapp-1-A1-test"))
+    try:
+        with pytest.raises(ConfigError) as error:
+            serve(services, http=http, host="127.0.0.1", port=0, threads=1)
+    finally:
+        services.close()
+    assert error.value.variable == "SLACK_BOT_TOKEN"
+    assert "invalid_auth" in str(error.value)
+    assert slack.methods() == ["auth.test"]  # nothing else was tried
