@@ -14,9 +14,11 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.config import Settings
+from bot.errors import BotError, ConfigError
 from bot.services import build_services
 from handlers.app import build_app
 from handlers.jobs import Jobs
+from handlers.serve import serve
 from tests.slack.fake_slack import FakeSlack
 
 
@@ -97,56 +99,41 @@ def test_event_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
 
 
 def test_socket_mode_needs_an_app_token(settings: Settings) -> None:
-    from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         replace(settings, slack_app_token="").require_slack("socket")
 
 
-def test_an_app_token_slack_refuses_is_named(settings: Settings, slack: FakeSlack) -> None:
-    from bot.errors import ConfigError
-    from handlers.serve import serve
-
-    slack.fail("apps.connections.open", error="invalid_auth")
-    services = build_services(replace(settings, slack_app_token="xapp-1-A1-wrong"))
+def start_up_error(settings: Settings, http: bool = False) -> BotError:
+    """Run ``serve`` as `socialbot serve` does, expecting it to stop at start-up."""
+    services = build_services(replace(settings, slack_app_token="xapp-1-A1-test"))
     try:
-        with pytest.raises(ConfigError) as error:
-            serve(services, http=False, host="127.0.0.1", port=0, threads=1)
+        with pytest.raises(BotError) as error:
+            serve(services, http=http, host="127.0.0.1", port=0, threads=1)
     finally:
         services.close()
-    assert error.value.variable == "SLACK_APP_TOKEN"
-    assert "invalid_auth" in str(error.value)
+    return error.value
+
+
+def test_an_app_token_slack_refuses_is_named(settings: Settings, slack: FakeSlack) -> None:
+    slack.fail("apps.connections.open", error="invalid_auth")
+    error = start_up_error(settings)
+    assert isinstance(error, ConfigError) and error.variable == "SLACK_APP_TOKEN"
+    assert "invalid_auth" in str(error)
 
 
 def test_slack_out_of_reach_at_start_is_a_clear_error(settings: Settings) -> None:
-    from bot.errors import BotError
-    from handlers.serve import serve
-
     unreachable = "http://127.0.0.1:9/api/"  # the discard port: nothing listens there
-    services = build_services(
-        replace(settings, slack_app_token="xapp-1-A1-test", slack_api_url=unreachable)
-    )
-    try:
-        with pytest.raises(BotError, match=f"cannot reach Slack at {unreachable}"):
-            serve(services, http=False, host="127.0.0.1", port=0, threads=1)
-    finally:
-        services.close()
+    error = start_up_error(replace(settings, slack_api_url=unreachable))
+    assert f"cannot reach Slack at {unreachable}" in str(error)
 
 
 @pytest.mark.parametrize("http", [True, False], ids=["http", "socket mode"])
 def test_a_bot_token_slack_refuses_stops_start_up(
     settings: Settings, slack: FakeSlack, http: bool
 ) -> None:
-    from bot.errors import ConfigError
-    from handlers.serve import serve
-
     slack.fail("auth.test", error="invalid_auth")
-    services = build_services(replace(settings, slack_app_token="xapp-1-A1-test"))
-    try:
-        with pytest.raises(ConfigError) as error:
-            serve(services, http=http, host="127.0.0.1", port=0, threads=1)
-    finally:
-        services.close()
-    assert error.value.variable == "SLACK_BOT_TOKEN"
-    assert "invalid_auth" in str(error.value)
+    error = start_up_error(settings, http=http)
+    assert isinstance(error, ConfigError) and error.variable == "SLACK_BOT_TOKEN"
+    assert "invalid_auth" in str(error)
     assert slack.methods() == ["auth.test"]  # nothing else was tried
