@@ -99,7 +99,6 @@ def test_event_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
 
 
 def test_socket_mode_needs_an_app_token(settings: Settings) -> None:
-
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         replace(settings, slack_app_token="").require_slack("socket")
 
