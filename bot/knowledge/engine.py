@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
+from sqlite_utils import Database
 
 from bot.db import SEARCH_COLUMNS, Store
 from bot.errors import InvalidInput, NotFound
@@ -268,7 +269,7 @@ class KnowledgeBase:
                 (_search_row(e) for e in entries), pk="entry_id", batch_size=500
             )
             db.table("entry_vectors").insert_all(vectors, batch_size=500)
-            db.table("meta").upsert({"key": "kb_version", "value": _new_version()}, pk="key")
+            _bump_version(db)
         return len(entries)
 
     def embed_missing(self, batch: int = 500) -> int:
@@ -283,8 +284,9 @@ class KnowledgeBase:
         embedded: set[str] = set()
         for model in self._models():
             missing = self._missing_vectors(model)
-            if missing:
-                log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
+            if not missing:
+                continue
+            log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
             for chunk in _chunks(missing, batch):
                 rows = _vector_rows(model, self._entries(chunk))
                 with self.store.transaction() as db:
@@ -298,12 +300,9 @@ class KnowledgeBase:
                         chunk,
                     )
                 embedded.update(chunk)
-            if missing:
-                with self.store.transaction() as db:
-                    db.table("meta").upsert(
-                        {"key": "kb_version", "value": _new_version()}, pk="key"
-                    )
-                log.info("every entry now has vectors of %s: the answers use it", model.name)
+            with self.store.transaction() as db:
+                _bump_version(db)  # the answers take the model up from here
+            log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
@@ -497,19 +496,15 @@ class KnowledgeBase:
     ) -> None:
         """Add the semantically nearest entries; give every candidate its two similarities."""
         vector = embedder.queries([question])[0]
-        phrasings, body = vectors.phrasings @ vector, vectors.body @ vector
-        combined = phrasings + body
+        combined = vectors.phrasings @ vector + vectors.body @ vector
         k = min(CANDIDATES, len(combined))
         top = np.argpartition(-combined, k - 1)[:k]
         top = top[np.argsort(-combined[top], kind="stable")]
         for position, row in enumerate(top.tolist()):
             entry_id = vectors.ids[row]
             candidates.setdefault(entry_id, _Candidate(entry_id)).semantic_position = position
-        for entry_id, candidate in candidates.items():
-            row = vectors.row.get(entry_id)
-            if row is not None:
-                candidate.semantic_phrasings = _rescaled(phrasings[row], embedder)
-                candidate.semantic_body = _rescaled(body[row], embedder)
+        for candidate, phrasings, body in _similarities(candidates, vectors, vector, embedder):
+            candidate.semantic_phrasings, candidate.semantic_body = phrasings, body
 
     def _add_rerank(
         self,
@@ -520,15 +515,8 @@ class KnowledgeBase:
     ) -> None:
         """Give every candidate the second model's two similarities (it adds no candidates)."""
         vector = embedder.queries([question])[0]
-        rows = [(c, vectors.row.get(c.entry_id)) for c in candidates.values()]
-        found = [(c, row) for c, row in rows if row is not None]
-        if not found:
-            return
-        index = np.array([row for _, row in found])
-        phrasings, body = vectors.phrasings[index] @ vector, vectors.body[index] @ vector
-        for (candidate, _), p, b in zip(found, phrasings, body, strict=True):
-            candidate.rerank_phrasings = _rescaled(p, embedder)
-            candidate.rerank_body = _rescaled(b, embedder)
+        for candidate, phrasings, body in _similarities(candidates, vectors, vector, embedder):
+            candidate.rerank_phrasings, candidate.rerank_body = phrasings, body
 
     def _score_lexical(
         self,
@@ -658,6 +646,22 @@ def _vector_rows(model: Embedder, entries: Sequence[Entry]) -> list[dict[str, ob
     ]
 
 
+def _similarities(
+    candidates: dict[str, _Candidate], vectors: _ModelVectors, vector: Vectors, model: Embedder
+) -> list[tuple[_Candidate, float, float]]:
+    """Each candidate that has ``vectors``, with the rescaled similarity of ``vector`` (the
+    question's) to its phrasings and to its body."""
+    found = [(c, vectors.row[c.entry_id]) for c in candidates.values() if c.entry_id in vectors.row]
+    if not found:
+        return []
+    rows = np.array([row for _, row in found])
+    phrasings, body = vectors.phrasings[rows] @ vector, vectors.body[rows] @ vector
+    return [
+        (candidate, _rescaled(p, model), _rescaled(b, model))
+        for (candidate, _), p, b in zip(found, phrasings, body, strict=True)
+    ]
+
+
 def _rescaled(similarity: float, model: Embedder) -> float:
     """A cosine similarity mapped to [0, 1], from the model's level for unrelated texts."""
     return max(0.0, float(similarity) - model.unrelated) / (1.0 - model.unrelated)
@@ -755,8 +759,9 @@ def _row_entry(row: dict[str, str]) -> Entry:
     )
 
 
-def _new_version() -> str:
-    return uuid.uuid4().hex
+def _bump_version(db: Database) -> None:
+    """Mark the knowledge base changed: every process reloads its in-memory index."""
+    db.table("meta").upsert({"key": "kb_version", "value": uuid.uuid4().hex}, pk="key")
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
