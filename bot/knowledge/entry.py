@@ -120,8 +120,8 @@ def parse_csv(text: str, source: str) -> list[Entry]:
         (d for d in CSV_DELIMITERS if {"id", "title"} <= _column_names(header.split(d))), ","
     )
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    columns = _column_names(reader.fieldnames or [])
-    missing = [c for c in ("id", "title", "body", "lang") if c not in columns]
+    reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in ("id", "title", "body", "lang") if c not in reader.fieldnames]
     if missing:
         raise EntryErrors(
             [
@@ -133,37 +133,36 @@ def parse_csv(text: str, source: str) -> list[Entry]:
                 )
             ]
         )
-    reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     entries: list[Entry] = []
     errors: list[EntryError] = []
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(EntryError(source, f"not valid CSV after line {reader.line_num}: {exc}"))
-            break
-        line = reader.line_num
-        meta: dict[str, Any] = {
-            "id": row.get("id"),
-            "title": row.get("title"),
-            "lang": row.get("lang"),
-            "tags": _split(row.get("tags")),
-            "questions": _split(row.get("questions")),
-            "owner": row.get("owner") or "",
-            "updated": row.get("updated") or dt.date.today().isoformat(),
-        }
-        try:
-            entries.append(
-                _validated(meta, (row.get("body") or "").strip(), source, lambda _k, at=line: at)
-            )
-        except EntryErrors as exc:
-            errors.extend(exc.errors)
+    try:
+        for row in reader:
+            entries.extend(_csv_entry(row, source, reader.line_num, errors))
+    except csv.Error as exc:
+        errors.append(EntryError(source, f"not valid CSV after line {reader.line_num}: {exc}"))
     if errors:
         raise EntryErrors(errors)
     return entries
+
+
+def _csv_entry(
+    row: dict[str, str], source: str, line: int, errors: list[EntryError]
+) -> list[Entry]:
+    """The entry in one CSV row, or none, with its problems added to ``errors``."""
+    meta: dict[str, Any] = {
+        "id": row.get("id"),
+        "title": row.get("title"),
+        "lang": row.get("lang"),
+        "tags": _split(row.get("tags")),
+        "questions": _split(row.get("questions")),
+        "owner": row.get("owner") or "",
+        "updated": row.get("updated") or dt.date.today().isoformat(),
+    }
+    try:
+        return [_validated(meta, (row.get("body") or "").strip(), source, lambda _k: line)]
+    except EntryErrors as exc:
+        errors.extend(exc.errors)
+        return []
 
 
 def _date(text: str) -> dt.date:
