@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from dotenv import dotenv_values
 
@@ -105,9 +105,11 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
     if lang not in LANGUAGES:
         raise ConfigError("SOCIALBOT_LANG", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     semantic = get("SOCIALBOT_SEMANTIC", "auto").lower()
-    if semantic not in ("auto", "on", "accurate", "off"):
+    modes = get_args(SemanticMode)
+    if semantic not in modes:
         raise ConfigError(
-            "SOCIALBOT_SEMANTIC", f"must be auto, on, accurate or off, got {semantic!r}"
+            "SOCIALBOT_SEMANTIC",
+            f"must be {', '.join(modes[:-1])} or {modes[-1]}, got {semantic!r}",
         )
     level = get("SOCIALBOT_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
