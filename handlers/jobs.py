@@ -168,13 +168,13 @@ def answer_message(text: str, user: str, channel: str, thread_ts: str | None, su
 
 def post_usage(channel: str, thread_ts: str | None) -> None:
     """How to ask socialbot, for a mention or DM that holds no question."""
-    lang = _current().services.settings.default_lang
+    usage = t("usage", _current().settings.default_lang)
     _post(
         f"usage in {channel}",
         _post_message,
         channel,
-        text=t("usage", lang),
-        blocks=text_blocks(t("usage", lang)),
+        text=usage,
+        blocks=text_blocks(usage),
         thread_ts=thread_ts,
     )
 
