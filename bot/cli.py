@@ -17,7 +17,7 @@ from bot.errors import BotError, ConfigError, InvalidInput
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import EntryErrors, load_paths, to_markdown
-from bot.services import build_services, start_backfill
+from bot.services import build_services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
@@ -207,8 +207,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> in
     from handlers.serve import serve  # the Slack edge is loaded only when serving
 
     settings.require_slack("http" if args.http else "socket")
-    services = build_services(settings, backfill=False)
-    start_backfill(services.kb)  # serve at once; missing vectors are embedded meanwhile
+    services = build_services(settings, backfill=False)  # serve embeds in the background
     try:
         serve(services, http=args.http, host=args.host, port=args.port, threads=args.threads)
     finally:

@@ -6,6 +6,8 @@ import logging
 import re
 import signal
 import socket
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
-from bot.services import Services
+from bot.services import Services, start_backfill
 from handlers.app import build_app
 from handlers.client import build_client
 from handlers.jobs import Jobs
@@ -118,7 +120,11 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def serve(services: Services, http: bool, host: str, port: int, threads: int) -> None:
-    """Validate the Slack settings for the mode, then serve until interrupted."""
+    """Validate the Slack settings for the mode, then serve until interrupted.
+
+    Entries that lack vectors are embedded in the background once the checks have passed
+    (the token, the port, the Socket Mode connection): answers go on meanwhile.
+    """
     settings = services.settings
     settings.require_slack("http" if http else "socket")
     configure_logging(settings)
@@ -137,6 +143,7 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
                     "choose another --port or --host"
                 ) from None
             log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
+            start_backfill(services.kb)
             server.run()
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -144,7 +151,7 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
             log.info("connecting to Slack in Socket Mode")
             handler = SocketModeHandler(build_app(services, jobs), settings.slack_app_token)
             try:
-                handler.start()  # type: ignore[no-untyped-call]  # connects, then blocks
+                handler.connect()  # type: ignore[no-untyped-call]
             except SlackApiError as exc:  # e.g. invalid_auth, not_allowed_token_type
                 raise ConfigError(
                     "SLACK_APP_TOKEN",
@@ -156,5 +163,10 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
                     f"cannot reach Slack at {settings.slack_api_url}: "
                     f"{getattr(exc, 'reason', exc)}; check the network or SLACK_API_URL"
                 ) from None
+            log.info("connected to Slack in Socket Mode")
+            start_backfill(services.kb)
+            if sys.platform == "win32":  # as Bolt's handler.start(): let Ctrl+C stop the wait
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+            threading.Event().wait()  # the Socket Mode client's threads do the work
     finally:
         jobs.close()

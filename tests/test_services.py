@@ -116,24 +116,32 @@ def test_serve_listens_while_the_backfill_runs(
     use_model(monkeypatch, model)
     seen: dict[str, int] = {}
 
-    def serve(built: Services, **options: object) -> None:
-        seen["missing while serving"] = missing(built)
-        (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
-        model.release.set()
-        backfill.join(timeout=30)
-        seen["missing after the backfill"] = missing(built)
+    class Server:
+        """Stands in for waitress: by the time it runs, the backfill must be running too."""
 
-    monkeypatch.setattr(handlers.serve, "serve", serve)
+        def __init__(self, built: Services, *args: object, **options: object) -> None:
+            self.built = built
+
+        def run(self) -> None:
+            assert model.embedding.wait(timeout=30)
+            seen["missing while serving"] = missing(self.built)
+            (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
+            model.release.set()
+            backfill.join(timeout=30)
+            seen["missing after the backfill"] = missing(self.built)
+
+    monkeypatch.setattr(handlers.serve, "http_server", Server)
     for name, value in {
         "SOCIALBOT_DB": str(db_path),
         "SOCIALBOT_SEMANTIC": "on",
         "SOCIALBOT_KB_DIR": str(FIXTURE_KB),
         "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_SIGNING_SECRET": "test-secret",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens: the check only logs
         "CONVERSATION_MANAGER": "U0123ABCD",
     }.items():
         monkeypatch.setenv(name, value)
-    assert main(["serve"], stdin=io.StringIO()) == 0
+    assert main(["serve", "--http", "--port", "0"], stdin=io.StringIO()) == 0
     assert seen == {"missing while serving": 8, "missing after the backfill": 0}
 
 

@@ -13,6 +13,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+import handlers.serve
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
 from bot.services import build_services
@@ -114,11 +115,16 @@ def start_up_error(settings: Settings, http: bool = False) -> BotError:
     return error.value
 
 
-def test_an_app_token_slack_refuses_is_named(settings: Settings, slack: FakeSlack) -> None:
+def test_an_app_token_slack_refuses_is_named(
+    settings: Settings, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backfills: list[object] = []
+    monkeypatch.setattr(handlers.serve, "start_backfill", backfills.append)
     slack.fail("apps.connections.open", error="invalid_auth")
     error = start_up_error(settings)
     assert isinstance(error, ConfigError) and error.variable == "SLACK_APP_TOKEN"
     assert "invalid_auth" in str(error)
+    assert backfills == []  # no embedding starts for a server that never connected
 
 
 def test_slack_out_of_reach_at_start_is_a_clear_error(settings: Settings) -> None:
@@ -129,10 +135,13 @@ def test_slack_out_of_reach_at_start_is_a_clear_error(settings: Settings) -> Non
 
 @pytest.mark.parametrize("http", [True, False], ids=["http", "socket mode"])
 def test_a_bot_token_slack_refuses_stops_start_up(
-    settings: Settings, slack: FakeSlack, http: bool
+    settings: Settings, slack: FakeSlack, http: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    backfills: list[object] = []
+    monkeypatch.setattr(handlers.serve, "start_backfill", backfills.append)
     slack.fail("auth.test", error="invalid_auth")
     error = start_up_error(settings, http=http)
     assert isinstance(error, ConfigError) and error.variable == "SLACK_BOT_TOKEN"
     assert "invalid_auth" in str(error)
     assert slack.methods() == ["auth.test"]  # nothing else was tried
+    assert backfills == []  # nor was any embedding started
