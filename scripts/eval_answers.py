@@ -15,12 +15,11 @@ Confident-wrong: answered, but with a wrong entry or for an out-of-scope questio
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
 from bot.knowledge.semantic import load_models  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
-from scripts.fit_weights import fit  # noqa: E402
+from scripts.fit_weights import CALIBRATION_EXTRA, fit, load_questions  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 
@@ -90,15 +89,18 @@ def run_engine(kb: KnowledgeBase, questions: list[dict]) -> list[Outcome]:
     return outcomes
 
 
-def cross_validate(kb: KnowledgeBase, questions: list[dict], folds: int) -> list[Outcome]:
-    """Answer each fold with weights fitted on the other folds; outcomes in question order."""
+def cross_validate(
+    kb: KnowledgeBase, questions: list[dict], folds: int, calibration_extra: Sequence[dict] = ()
+) -> list[Outcome]:
+    """Answer each fold with weights fitted on the other folds (and the extra calibration
+    examples, as scripts/fit_weights.py does); outcomes in question order."""
     shipped = kb.weights
     outcomes: dict[int, Outcome] = {}
     try:
         for fold in range(folds):
             train = [q for i, q in enumerate(questions) if i % folds != fold]
             test = [i for i in range(len(questions)) if i % folds == fold]
-            kb.weights = fit(kb, train)
+            kb.weights = fit(kb, train, calibration_extra)
             for i, outcome in zip(test, run_engine(kb, [questions[i] for i in test]), strict=True):
                 outcomes[i] = outcome
     finally:
@@ -193,11 +195,15 @@ def main() -> int:
     parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
+    parser.add_argument(
+        "--calibration-extra",
+        nargs="*",
+        default=[str(p) for p in CALIBRATION_EXTRA],
+        help="with --folds: the extra calibration sets of scripts/fit_weights.py",
+    )
     args = parser.parse_args()
 
-    questions = [
-        json.loads(line) for line in open(args.questions, encoding="utf-8") if line.strip()
-    ]
+    questions = load_questions([args.questions])
     entries = load_paths([args.kb])
     with tempfile.TemporaryDirectory() as tmp:
         embedder, reranker = load_models(args.semantic)
@@ -206,7 +212,11 @@ def main() -> int:
             kb.threshold = args.threshold
         kb.import_entries(entries)
         engine = run_engine(kb, questions)
-        held_out = cross_validate(kb, questions, args.folds) if args.folds >= 2 else []
+        held_out = (
+            cross_validate(kb, questions, args.folds, load_questions(args.calibration_extra, kb))
+            if args.folds >= 2
+            else []
+        )
         kb.store.close()
     bm25_cut, bm25 = best_threshold(bm25_baseline(entries, questions))
     fuzzy_cut, fuzzy = best_threshold(fuzzy_baseline(entries, questions))

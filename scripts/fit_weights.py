@@ -8,6 +8,13 @@
 2. Calibration: each question's top candidate is one example, labelled 1 when it is right;
    its inputs are the evidence (the logit without the rank terms) and its lead over the
    runner-up. The result is a confidence that reads as "the chance this answer is right".
+   The development set has few short queries and few everyday off-topic questions, so the
+   calibration also learns from two extra sets (``--calibration-extra``): short keyword
+   queries for the same knowledge base and everyday out-of-scope questions. They shape the
+   slopes only: the intercept is refitted on the development questions alone, so the
+   confidence keeps their mix of answerable and unanswerable questions (a prior-shift
+   correction); without it, the extra out-of-scope questions would make every answer
+   less likely.
 
 Paste the printed ``Weights(...)`` into ``bot/knowledge/engine.py`` and check the effect with
 ``scripts/eval_answers.py`` (``--folds 2`` shows the same fit on held-out questions). Few
@@ -36,6 +43,9 @@ from bot.knowledge.entry import load_paths  # noqa: E402
 from bot.knowledge.semantic import load_models  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
+DATA = ROOT / "scripts" / "data"
+# Extra calibration examples for the shared development knowledge base (see above).
+CALIBRATION_EXTRA = [DATA / "keyword-questions.jsonl", DATA / "outofscope-fit.jsonl"]
 ALL_CANDIDATES = 1_000_000
 RANKING_L2 = 0.001
 CALIBRATION_L2 = 0.01
@@ -111,6 +121,35 @@ def _logsumexp(z: np.ndarray) -> float:
     return top + float(np.log(np.exp(z - top).sum()))
 
 
+def intercept(offsets: np.ndarray, y: np.ndarray) -> float:
+    """The bias of a logistic regression whose other terms are fixed at ``offsets``: where the
+    predicted number of positives equals the observed one (found by bisection)."""
+    low, high = -50.0, 50.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        predicted = (1.0 / (1.0 + np.exp(-np.clip(middle + offsets, -30, 30)))).sum()
+        low, high = (middle, high) if predicted < y.sum() else (low, middle)
+    return (low + high) / 2
+
+
+def load_questions(paths: Sequence[str | Path], kb: KnowledgeBase | None = None) -> list[dict]:
+    """The questions in the JSONL files at ``paths``; with ``kb``, check that every entry
+    they expect is in it (a set written for another knowledge base would teach nonsense)."""
+    questions = []
+    for path in paths:
+        with open(path, encoding="utf-8") as lines:
+            questions += [json.loads(line) for line in lines if line.strip()]
+    if kb is not None:
+        known = {e.id for e in kb.entries()}
+        unknown = sorted({i for q in questions for i in accepted(q)} - known)
+        if unknown:
+            raise SystemExit(
+                f"{', '.join(map(str, paths))}: expects entries this knowledge base lacks "
+                f"({', '.join(unknown[:5])}); pass --calibration-extra for this knowledge base"
+            )
+    return questions
+
+
 def accepted(question: dict) -> set[str]:
     """The entry ids that answer ``question`` (empty for an out-of-scope question)."""
     return {question["expect"], *question.get("also", [])} - {None}
@@ -119,10 +158,12 @@ def accepted(question: dict) -> set[str]:
 def fit(
     kb: KnowledgeBase,
     questions: Sequence[dict],
+    calibration_extra: Sequence[dict] = (),
     l2: float = RANKING_L2,
     calibration_l2: float = CALIBRATION_L2,
 ) -> Weights:
-    """Both models fitted on ``questions`` against the entries in ``kb``."""
+    """Both models fitted on ``questions`` against the entries in ``kb``; the calibration's
+    slopes also on ``calibration_extra``, its intercept on ``questions`` alone."""
     groups = []
     for q in questions:
         candidates = kb.explain(q["q"], limit=ALL_CANDIDATES)
@@ -137,13 +178,11 @@ def fit(
         **{n: float(v) for n, v in zip(Weights.FEATURES, ranking, strict=True)},
     )
     try:
-        tops, right = [], []
-        for q in questions:
-            top = kb.explain(q["q"], limit=1)
-            if top:
-                tops.append([float(top[0]["evidence"]), float(top[0]["lead"])])
-                right.append(float(top[0]["id"] in accepted(q)))
-        calibration = logistic(np.array(tops), np.array(right), calibration_l2)
+        x, y = _top_candidates(kb, questions)
+        extra_x, extra_y = _top_candidates(kb, calibration_extra)
+        calibration = logistic(np.vstack([x, extra_x]), np.r_[y, extra_y], calibration_l2)
+        if len(extra_y):
+            calibration[0] = intercept(x @ calibration[1:], y)
         return replace(
             kb.weights,
             calibration_bias=float(calibration[0]),
@@ -154,20 +193,38 @@ def fit(
         kb.weights = old
 
 
+def _top_candidates(kb: KnowledgeBase, questions: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The calibration's inputs (evidence, lead) for each question's top candidate, and
+    whether that candidate is right."""
+    rows, right = [], []
+    for q in questions:
+        top = kb.explain(q["q"], limit=1)
+        if top:
+            rows.append([float(top[0]["evidence"]), float(top[0]["lead"])])
+            right.append(float(top[0]["id"] in accepted(q)))
+    return np.array(rows).reshape(len(rows), 2), np.array(right)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(SHARED / "kb"))
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
     parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
     parser.add_argument("--l2", type=float, default=RANKING_L2)
+    parser.add_argument(
+        "--calibration-extra",
+        nargs="*",
+        default=[str(p) for p in CALIBRATION_EXTRA],
+        help="question sets that teach the calibration's slopes (default: the keyword and "
+        "out-of-scope sets written for the shared knowledge base; the flag alone: none)",
+    )
     args = parser.parse_args()
-    with open(args.questions, encoding="utf-8") as lines:
-        questions = [json.loads(line) for line in lines if line.strip()]
+    questions = load_questions([args.questions])
     with tempfile.TemporaryDirectory() as tmp:
         embedder, reranker = load_models(args.semantic)
         kb = KnowledgeBase(Store(Path(tmp) / "fit.db"), embedder=embedder, reranker=reranker)
         kb.import_entries(load_paths([args.kb]))
-        fitted = fit(kb, questions, args.l2)
+        fitted = fit(kb, questions, load_questions(args.calibration_extra, kb), args.l2)
         kb.store.close()
     in_scope = sum(bool(accepted(q)) for q in questions)
     print(f"{len(questions)} questions ({in_scope} in scope), semantic {kb.embedder is not None}")
