@@ -46,6 +46,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "• Send socialbot a direct message.\n"
         "Example: `/ask Who may post on behalf of the brand?`",
     },
+    "welcome": {
+        "nl": "Graag gedaan! Heb je nog een vraag over social media, stel ze gerust.",
+        "en": "Glad to help! Ask me anything else about our social media work.",
+    },
     "slack_source": {
         "nl": "Bron: *{title}* · eigenaar: {owner} · laatst nagekeken: {updated}",
         "en": "Source: *{title}* · owner: {owner} · last verified: {updated}",

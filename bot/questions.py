@@ -7,6 +7,7 @@ nothing is lost when Slack fails; the weekly digest and App Home statistics read
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,13 +18,56 @@ from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
 Clock = Callable[[], dt.datetime]
 
 
-# What people type when they want to know how to ask, not an answer.
-HELP_WORDS = frozenset({"", "help", "hulp", "?", "uitleg"})
+# Words of messages that hold no question, by what they do and their language (None: both).
+# A message made of these words only gets a reply of its own, not a knowledge-base answer:
+# "thanks!" must not be answered with the entry on responding to praise.
+_HELP, _GREETING, _THANKS, _FILLER = "help", "greeting", "thanks", "filler"
+SMALL_TALK_WORDS: dict[str, tuple[str, str | None]] = {
+    **{w: (_HELP, "en") for w in ("help", "usage")},
+    **{w: (_HELP, "nl") for w in ("hulp", "uitleg")},
+    **{w: (_GREETING, "en") for w in ("hi", "hello", "morning", "afternoon", "evening")},
+    **{w: (_GREETING, "nl") for w in ("hoi", "hallo", "dag", "hoihoi", "goeiemorgen",
+                                       "goedemorgen", "goeiemiddag", "goedemiddag",
+                                       "goedenavond", "goeienavond", "morgen", "middag")},
+    **{w: (_GREETING, None) for w in ("hey", "heey", "yo")},
+    **{w: (_THANKS, "en") for w in ("thanks", "thank", "thx", "ty", "cheers")},
+    **{w: (_THANKS, "nl") for w in ("bedankt", "dank", "dankjewel", "dankuwel", "dankje",
+                                     "merci", "bedankd")},
+    **{w: (_FILLER, "en") for w in ("you", "very", "much", "a", "lot", "good", "great", "nice",
+                                     "all", "everyone", "there", "perfect", "it", "this",
+                                     "that", "helps", "helped")},
+    **{w: (_FILLER, "nl") for w in ("je", "jullie", "u", "wel", "heel", "erg", "veel",
+                                     "allemaal", "iedereen", "fijn", "prima", "mooi", "dat",
+                                     "helpt", "geholpen", "echt")},
+    **{w: (_FILLER, None) for w in ("ok", "oke", "okay", "oké", "okido", "top", "super",
+                                     "cool", "socialbot")},
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
+_SLACK_EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # Slack writes emoji in text as :name:
 
 
-def is_help_request(text: str) -> bool:
-    """Whether ``text`` (a command, mention or DM without the bot's name) asks for usage help."""
-    return " ".join(text.split()).lower() in HELP_WORDS
+@dataclass(frozen=True)
+class SmallTalk:
+    """A message that holds no question: the message key of its reply ('usage' for help or
+    a greeting, 'welcome' for thanks or an acknowledgement) and the language it was in (None
+    when its words do not tell)."""
+
+    reply: str
+    lang: str | None
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """``text`` (a command, mention or DM without the bot's name) as small talk, or None
+    when it may be a question for the knowledge base."""
+    if text.strip() in ("", "?"):
+        return SmallTalk("usage", None)
+    words = _WORD.findall(_SLACK_EMOJI.sub(" ", text.lower()))
+    known = [SMALL_TALK_WORDS[w] for w in words if w in SMALL_TALK_WORDS]
+    if len(known) < len(words):
+        return None
+    kinds = {kind for kind, _ in known}  # empty for emoji or punctuation alone: a reaction
+    lang = next((lang for _, lang in known if lang), None)
+    return SmallTalk("usage" if kinds & {_HELP, _GREETING} else "welcome", lang)
 
 
 def utc_now() -> dt.datetime:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.i18n import t
-from bot.questions import is_help_request
+from bot.questions import small_talk
 from bot.services import Services
 from handlers import jobs as answer_jobs
 from handlers.blocks import text_blocks
@@ -21,8 +21,10 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     @app.command("/ask")
     def ask(ack: Ack, command: dict[str, Any]) -> None:
         text = (command.get("text") or "").strip()
-        if is_help_request(text):
-            ack(text=t("usage", lang), blocks=text_blocks(t("usage", lang)))
+        chat = small_talk(text)
+        if chat:
+            reply = t(chat.reply, chat.lang or lang)
+            ack(text=reply, blocks=text_blocks(reply))
             return
         ack()
         jobs.submit(

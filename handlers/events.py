@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.questions import is_help_request
+from bot.questions import small_talk
 from bot.services import Services
 from handlers import jobs as answer_jobs
 from handlers.jobs import Jobs
@@ -37,8 +37,9 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
             return
         question = _MENTION.sub(" ", event.get("text") or "").strip()
         thread = event.get("thread_ts") or event["ts"]
-        if is_help_request(question):
-            jobs.submit(answer_jobs.post_usage, event["channel"], thread)
+        chat = small_talk(question)
+        if chat:
+            jobs.submit(answer_jobs.post_small_talk, chat, event["channel"], thread)
             return
         jobs.submit(
             answer_jobs.answer_message, question, event["user"], event["channel"], thread, "mention"
@@ -50,8 +51,9 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
         question = (event.get("text") or "").strip()
-        if is_help_request(question):
-            jobs.submit(answer_jobs.post_usage, event["channel"], None)
+        chat = small_talk(question)
+        if chat:
+            jobs.submit(answer_jobs.post_small_talk, chat, event["channel"], None)
             return
         jobs.submit(
             answer_jobs.answer_message, question, event["user"], event["channel"], None, "dm"

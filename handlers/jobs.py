@@ -24,6 +24,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.questions import SmallTalk
 from bot.services import Services, build_services
 from handlers.blocks import answer_blocks, fallback_text, text_blocks
 from handlers.client import build_client
@@ -166,15 +167,15 @@ def answer_message(text: str, user: str, channel: str, thread_ts: str | None, su
     )
 
 
-def post_usage(channel: str, thread_ts: str | None) -> None:
-    """How to ask socialbot, for a mention or DM that holds no question."""
-    usage = t("usage", _current().settings.default_lang)
+def post_small_talk(chat: SmallTalk, channel: str, thread_ts: str | None) -> None:
+    """The reply to a mention or DM that holds no question: how to ask, or you're welcome."""
+    reply = t(chat.reply, chat.lang or _current().settings.default_lang)
     _post(
-        f"usage in {channel}",
+        f"{chat.reply} in {channel}",
         _post_message,
         channel,
-        text=usage,
-        blocks=text_blocks(usage),
+        text=reply,
+        blocks=text_blocks(reply),
         thread_ts=thread_ts,
     )
 

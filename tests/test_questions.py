@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import InvalidInput, NotFound
 from bot.knowledge import KnowledgeBase
-from bot.questions import QuestionService, is_help_request
+from bot.questions import QuestionService, SmallTalk, small_talk
 
 
 class FakeClock:
@@ -95,11 +95,37 @@ def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> No
     assert again.best.entry == asked.answer.best.entry and again.score == asked.answer.score
 
 
-@pytest.mark.parametrize("text", ["", "  ", "help", "HULP", " ? ", "Uitleg"])
-def test_help_words_are_help_requests(text: str) -> None:
-    assert is_help_request(text)
+@pytest.mark.parametrize(
+    ("text", "reply", "lang"),
+    [
+        ("", "usage", None),
+        (" ? ", "usage", None),
+        ("HULP", "usage", "nl"),
+        ("help", "usage", "en"),
+        ("Hoi!", "usage", "nl"),
+        ("hey socialbot 👋", "usage", None),
+        ("Good morning", "usage", "en"),
+        ("thanks!", "welcome", "en"),
+        ("Thank you very much :pray:", "welcome", "en"),
+        ("dankjewel, super!", "welcome", "nl"),
+        ("ok top", "welcome", None),
+        (":+1:", "welcome", None),
+    ],
+)
+def test_small_talk_gets_a_reply_of_its_own(text: str, reply: str, lang: str | None) -> None:
+    assert small_talk(text) == SmallTalk(reply, lang)
 
 
-@pytest.mark.parametrize("text", ["help, ons account is gehackt", "wie mag posten?", "helpdesk"])
-def test_questions_are_not_help_requests(text: str) -> None:
-    assert not is_help_request(text)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "help, ons account is gehackt",
+        "wie mag posten?",
+        "helpdesk",
+        "thanks, but who approves a pilot?",
+        "hoi, hoe reageer ik op een klacht?",
+        "Dag van de Aarde",
+    ],
+)
+def test_questions_are_not_small_talk(text: str) -> None:
+    assert small_talk(text) is None

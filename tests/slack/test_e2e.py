@@ -67,11 +67,19 @@ def test_ask_command_unknown_says_so_and_offers_the_manager(running: Running) ->
     assert running.questions()[0]["answered"] == 0
 
 
-@pytest.mark.parametrize("text", ["", "help", "   "])
-def test_ask_without_question_shows_usage_in_the_ack(running: Running, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("", t("usage", "nl")),
+        ("help", t("usage", "en")),
+        ("   ", t("usage", "nl")),
+        ("Bedankt!", t("welcome", "nl")),
+    ],
+)
+def test_ask_without_question_replies_in_the_ack(running: Running, text: str, reply: str) -> None:
     status, body, _ = running.command(text)
     assert status == 200
-    assert "/ask" in json.loads(body)["text"]  # the usage comes back at once, in the ack
+    assert json.loads(body)["text"] == reply  # the reply comes back at once, in the ack
     time.sleep(0.2)
     assert running.questions() == []
     assert running.slack.calls_to("response_url") == []
@@ -227,21 +235,27 @@ def test_suggestion_click_shows_that_entry(running: Running) -> None:
 
 
 @pytest.mark.parametrize(
-    ("event", "thread"),
+    ("event", "thread", "reply"),
     [
-        ({"type": "app_mention", "channel": "C1", "text": "<@UBOT>"}, "1700000003.000100"),
-        ({"type": "message", "channel_type": "im", "channel": "D3", "text": " Help "}, None),
+        ({"type": "app_mention", "channel": "C1", "text": "<@UBOT>"}, "1700000003.000100",
+         t("usage", "nl")),
+        ({"type": "message", "channel_type": "im", "channel": "D3", "text": " Help "}, None,
+         t("usage", "en")),
+        ({"type": "app_mention", "channel": "C1", "text": "<@UBOT> hoi!"}, "1700000003.000100",
+         t("usage", "nl")),
+        ({"type": "message", "channel_type": "im", "channel": "D3", "text": "thanks! :pray:"},
+         None, t("welcome", "en")),
     ],
-    ids=["bare mention", "help in a DM"],
-)
-def test_a_message_without_a_question_gets_the_usage(
-    running: Running, event: dict[str, Any], thread: str | None
+    ids=["bare mention", "help in a DM", "greeting in a mention", "thanks in a DM"],
+)  # fmt: skip
+def test_a_message_without_a_question_gets_a_reply_of_its_own(
+    running: Running, event: dict[str, Any], thread: str | None, reply: str
 ) -> None:
     running.event({**event, "user": "U3", "ts": "1700000003.000100"})
     (post,) = running.slack.wait_for("chat.postMessage")
     assert post.params["channel"] == event["channel"]
     assert post.params.get("thread_ts") == thread
-    assert post.params["text"] == t("usage", "nl")
+    assert post.params["text"] == reply
     assert running.questions() == []  # nothing was asked, nothing is counted
 
 
