@@ -30,6 +30,11 @@ SMALL_TALK_WORDS: dict[str, tuple[str, str | None]] = {
                                        "goedemorgen", "goeiemiddag", "goedemiddag",
                                        "goedenavond", "goeienavond", "morgen", "middag")},
     **{w: (_GREETING, None) for w in ("hey", "heey", "yo")},
+    # "how are you (doing) today?", "hoe gaat het (met jou)?", "alles goed?"
+    **{w: (_GREETING, "en") for w in ("how",)},
+    **{w: (_GREETING, "nl") for w in ("hoe", "alles")},
+    **{w: (_FILLER, "en") for w in ("are", "doing", "today")},
+    **{w: (_FILLER, "nl") for w in ("gaat", "het", "met", "jou", "goed")},
     **{w: (_THANKS, "en") for w in ("thanks", "thank", "thx", "ty", "cheers")},
     **{w: (_THANKS, "nl") for w in ("bedankt", "dank", "dankjewel", "dankuwel", "dankje",
                                      "merci", "bedankd")},

@@ -105,10 +105,13 @@ def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> No
         ("Hoi!", "usage", "nl"),
         ("hey socialbot 👋", "usage", None),
         ("Good morning", "usage", "en"),
+        ("how are you today?", "usage", "en"),
+        ("Hoi, alles goed?", "usage", "nl"),
         ("thanks!", "welcome", "en"),
         ("Thank you very much :pray:", "welcome", "en"),
         ("dankjewel, super!", "welcome", "nl"),
         ("ok top", "welcome", None),
+        ("goed, bedankt", "welcome", "nl"),
         (":+1:", "welcome", None),
     ],
 )
@@ -125,6 +128,8 @@ def test_small_talk_gets_a_reply_of_its_own(text: str, reply: str, lang: str | N
         "thanks, but who approves a pilot?",
         "hoi, hoe reageer ik op een klacht?",
         "Dag van de Aarde",
+        "how are you supposed to answer trolls?",
+        "hoe gaat het met ons budget?",
     ],
 )
 def test_questions_are_not_small_talk(text: str) -> None:
