@@ -96,10 +96,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     try:
         return run(args, settings, stdin or sys.stdin)
     except EntryErrors as exc:
-        for error in exc.errors:
-            print(f"socialbot: {error}", file=sys.stderr)
-        print(f"socialbot: {len(exc.errors)} problem(s); nothing was imported.", file=sys.stderr)
-        return EXIT_ERROR
+        return _entry_errors(exc, "nothing was imported")
     except InvalidInput as exc:
         print(f"socialbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -183,9 +180,20 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
 
 def cmd_kb_lint(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     """``socialbot kb lint``: validate without importing."""
-    entries = load_paths(args.paths)
+    try:
+        entries = load_paths(args.paths)
+    except EntryErrors as exc:
+        return _entry_errors(exc, "fix them, then import")
     print(f"OK: {len(entries)} valid entries.")
     return EXIT_OK
+
+
+def _entry_errors(exc: EntryErrors, outcome: str) -> int:
+    """Report every problem in the knowledge-base files, then what that means; exit code 1."""
+    for error in exc.errors:
+        print(f"socialbot: {error}", file=sys.stderr)
+    print(f"socialbot: {len(exc.errors)} problem(s); {outcome}.", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def cmd_kb_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:

@@ -155,6 +155,8 @@ def test_lint_reports_without_importing(cli_env: Path, capsys: pytest.CaptureFix
     code, _, err = run(capsys, "kb", "lint", str(bad))
     assert code == 1
     assert "invalid YAML" in err
+    assert "1 problem(s); fix them, then import." in err
+    assert "imported" not in err  # lint never imports, so it does not say it did not
 
 
 def test_kb_list_shows_id_language_updated_and_title(
