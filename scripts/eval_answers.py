@@ -33,7 +33,7 @@ from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
 from bot.knowledge.semantic import load_models  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
-from scripts.fit_weights import CALIBRATION_EXTRA, fit, load_questions  # noqa: E402
+from scripts.fit_weights import add_calibration_extra, fit, load_questions  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 
@@ -195,12 +195,7 @@ def main() -> int:
     parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
-    parser.add_argument(
-        "--calibration-extra",
-        nargs="*",
-        default=[str(p) for p in CALIBRATION_EXTRA],
-        help="with --folds: the extra calibration sets of scripts/fit_weights.py",
-    )
+    add_calibration_extra(parser)  # used by --folds
     args = parser.parse_args()
 
     questions = load_questions([args.questions])

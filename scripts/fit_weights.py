@@ -205,12 +205,8 @@ def _top_candidates(kb: KnowledgeBase, questions: Sequence[dict]) -> tuple[np.nd
     return np.array(rows).reshape(len(rows), 2), np.array(right)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kb", default=str(SHARED / "kb"))
-    parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
-    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
-    parser.add_argument("--l2", type=float, default=RANKING_L2)
+def add_calibration_extra(parser: argparse.ArgumentParser) -> None:
+    """The ``--calibration-extra`` option, shared with scripts/eval_answers.py."""
     parser.add_argument(
         "--calibration-extra",
         nargs="*",
@@ -218,6 +214,15 @@ def main() -> int:
         help="question sets that teach the calibration's slopes (default: the keyword and "
         "out-of-scope sets written for the shared knowledge base; the flag alone: none)",
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", default=str(SHARED / "kb"))
+    parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
+    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
+    parser.add_argument("--l2", type=float, default=RANKING_L2)
+    add_calibration_extra(parser)
     args = parser.parse_args()
     questions = load_questions([args.questions])
     with tempfile.TemporaryDirectory() as tmp:
