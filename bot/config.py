@@ -40,6 +40,7 @@ VARIABLES = (
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "off"]
+SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 ServeMode = Literal["socket", "http"]
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -105,11 +106,10 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
     if lang not in LANGUAGES:
         raise ConfigError("SOCIALBOT_LANG", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     semantic = get("SOCIALBOT_SEMANTIC", "auto").lower()
-    modes = get_args(SemanticMode)
-    if semantic not in modes:
+    if semantic not in SEMANTIC_MODES:
         raise ConfigError(
             "SOCIALBOT_SEMANTIC",
-            f"must be {', '.join(modes[:-1])} or {modes[-1]}, got {semantic!r}",
+            f"must be {', '.join(SEMANTIC_MODES[:-1])} or {SEMANTIC_MODES[-1]}, got {semantic!r}",
         )
     level = get("SOCIALBOT_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

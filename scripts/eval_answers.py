@@ -28,12 +28,18 @@ from rapidfuzz import fuzz, utils
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config import SEMANTIC_MODES  # noqa: E402
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.entry import load_paths  # noqa: E402
 from bot.knowledge.semantic import load_models  # noqa: E402
 from bot.knowledge.text import words  # noqa: E402
-from scripts.fit_weights import add_calibration_extra, fit, load_questions  # noqa: E402
+from scripts.fit_weights import (  # noqa: E402
+    accepted,
+    add_calibration_extra,
+    fit,
+    load_questions,
+)
 
 SHARED = ROOT.parent / "shared" / "eval"
 
@@ -80,7 +86,7 @@ def run_engine(kb: KnowledgeBase, questions: list[dict]) -> list[Outcome]:
         outcomes.append(
             Outcome(
                 q["kind"],
-                _expected(q),
+                accepted(q),
                 answer.answered,
                 answer.best.entry.id if answer.best else None,
                 top3[:3],
@@ -118,7 +124,7 @@ def best_threshold(
         outcomes = [
             Outcome(
                 q["kind"],
-                _expected(q),
+                accepted(q),
                 bool(r) and r[0][1] >= cut,
                 r[0][0] if r else None,
                 [i for i, _ in r[:3]],
@@ -184,15 +190,11 @@ def _fmt(value: float) -> str:
     return "–" if value != value else f"{value:.2f}"
 
 
-def _expected(q: dict) -> set[str]:
-    return {q["expect"], *q.get("also", [])} if q["expect"] else set()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(SHARED / "kb"))
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
-    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
+    parser.add_argument("--semantic", default="auto", choices=SEMANTIC_MODES)
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
     add_calibration_extra(parser)  # used by --folds

@@ -36,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config import SEMANTIC_MODES  # noqa: E402
 from bot.db import Store  # noqa: E402
 from bot.knowledge import KnowledgeBase  # noqa: E402
 from bot.knowledge.engine import Weights  # noqa: E402
@@ -220,7 +221,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(SHARED / "kb"))
     parser.add_argument("--questions", default=str(SHARED / "questions-dev.jsonl"))
-    parser.add_argument("--semantic", default="auto", choices=["auto", "on", "accurate", "off"])
+    parser.add_argument("--semantic", default="auto", choices=SEMANTIC_MODES)
     parser.add_argument("--l2", type=float, default=RANKING_L2)
     add_calibration_extra(parser)
     args = parser.parse_args()
