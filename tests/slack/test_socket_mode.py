@@ -4,8 +4,15 @@ envelope acknowledged over the socket) into the same listeners."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pytest
 from slack_bolt import App
@@ -21,6 +28,7 @@ from handlers.app import build_app
 from handlers.jobs import Jobs
 from handlers.serve import serve
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_socket import FakeSocketMode
 
 
 class RecordingSocketClient:
@@ -53,21 +61,26 @@ def over_socket(app: App, kind: str, envelope_id: str, payload: dict[str, object
     return [r.envelope_id for r in client.responses]
 
 
+def ask_payload(slack: FakeSlack, text: str) -> dict[str, object]:
+    """A Socket Mode envelope's payload for `/ask text`, answered through the fake Slack."""
+    return {
+        "command": "/ask",
+        "text": text,
+        "user_id": "U1",
+        "channel_id": "C1",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "response_url": slack.response_url("socket"),
+        "trigger_id": "1.2.3",
+    }
+
+
 def test_slash_command_over_socket_mode(socket_app: App, slack: FakeSlack) -> None:
     acked = over_socket(
         socket_app,
         "slash_commands",
         "env-1",
-        {
-            "command": "/ask",
-            "text": "How do I propose a pilot project?",
-            "user_id": "U1",
-            "channel_id": "C1",
-            "team_id": "T1",
-            "api_app_id": "A1",
-            "response_url": slack.response_url("socket"),
-            "trigger_id": "1.2.3",
-        },
+        ask_payload(slack, "How do I propose a pilot project?"),
     )
     assert acked == ["env-1"]
     (reply,) = slack.wait_for("response_url")
@@ -145,3 +158,115 @@ def test_a_bot_token_slack_refuses_stops_start_up(
     assert "invalid_auth" in str(error)
     assert slack.methods() == ["auth.test"]  # nothing else was tried
     assert backfills == []  # nor was any embedding started
+
+
+# --- As served: `socialbot serve` in Socket Mode, over a real websocket ------------------
+
+
+@pytest.fixture
+def socket_mode() -> Iterator[FakeSocketMode]:
+    with FakeSocketMode() as fake:
+        yield fake
+
+
+@dataclass
+class Served:
+    """A `socialbot serve` subprocess and the lines it has logged so far."""
+
+    process: subprocess.Popen[str]
+    lines: list[str]
+
+    def wait_for_line(self, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} in the log:\n{''.join(self.lines)}")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def served_socket_mode(
+    settings: Settings, slack: FakeSlack, socket_mode: FakeSocketMode, tmp_path: Path
+) -> Iterator[Served]:
+    """`socialbot serve` (Socket Mode) as a user starts it, talking to both fakes."""
+    slack.set_response("apps.connections.open", {"ok": True, "url": socket_mode.url})
+    env = {
+        **os.environ,
+        "SOCIALBOT_DB": settings.db_path,
+        "SOCIALBOT_SEMANTIC": "off",
+        "SOCIALBOT_KB_DIR": str(settings.kb_dir),
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_APP_TOKEN": "xapp-1-A1-test",
+        "SLACK_API_URL": slack.api_url,
+        "CONVERSATION_MANAGER": ",".join(settings.conversation_managers),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,  # no .env of the developer's
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(process, [])
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: served.lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        reader.join(timeout=5)
+        process.stdout.close()
+
+
+def test_socialbot_serve_in_socket_mode_answers_over_the_websocket(
+    served_socket_mode: Served, slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    socket_mode.wait_connected(timeout=60)
+    served_socket_mode.wait_for_line("connected to Slack in Socket Mode")
+    assert slack.methods()[:2] == ["auth.test", "apps.connections.open"]
+
+    socket_mode.send(
+        {
+            "envelope_id": "env-cmd",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": ask_payload(slack, "How do I propose a pilot project?"),
+        }
+    )
+    socket_mode.wait_for_ack("env-cmd")
+    (reply,) = slack.wait_for("response_url", timeout=30)
+    assert "pilot canvas" in str(reply.params["blocks"])
+
+    socket_mode.send(
+        {
+            "envelope_id": "env-dm",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": "EvDM1",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "user": "U2",
+                    "channel": "D1",
+                    "ts": "2.1",
+                    "text": "thanks!",
+                },
+                "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            },
+        }
+    )
+    socket_mode.wait_for_ack("env-dm")
+    (post,) = slack.wait_for("chat.postMessage", timeout=30)
+    assert post.params["channel"] == "D1"
+
+    served_socket_mode.process.send_signal(signal.SIGTERM)
+    assert served_socket_mode.process.wait(timeout=30) == 0
+    served_socket_mode.wait_for_line("stopping (signal 15)", timeout=5)
