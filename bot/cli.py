@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from bot.config import Settings, load_settings
 from bot.errors import BotError, ConfigError, InvalidInput
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
-from bot.knowledge.entry import EntryErrors, load_paths, to_markdown
+from bot.knowledge.entry import Entry, EntryErrors, load_paths, to_markdown
 from bot.services import build_services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -129,6 +130,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
             return EXIT_OK
         if stdin.isatty():
             print("Type one question per line; end with Ctrl-D.", file=sys.stderr)
+        if isinstance(stdin, io.TextIOWrapper):  # bytes that are not UTF-8 become U+FFFD
+            stdin.reconfigure(errors="replace")
         for line in stdin:
             if not line.strip():
                 continue
@@ -144,7 +147,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     """``socialbot kb import``: all files or none."""
-    entries = load_paths(args.paths)
+    entries = _entries_in(args.paths)
     services = build_services(settings, seed=False)
     try:
         count = services.kb.import_entries(entries, replace=args.replace)
@@ -181,11 +184,23 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
 def cmd_kb_lint(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     """``socialbot kb lint``: validate without importing."""
     try:
-        entries = load_paths(args.paths)
+        entries = _entries_in(args.paths)
     except EntryErrors as exc:
         return _entry_errors(exc, "fix them, then import")
     print(f"OK: {len(entries)} valid entries.")
     return EXIT_OK
+
+
+def _entries_in(paths: Sequence[str]) -> list[Entry]:
+    """The entries in ``paths``; none at all is an error (an import of nothing with
+    ``--replace`` would empty the knowledge base)."""
+    entries = load_paths(paths)
+    if not entries:
+        raise InvalidInput(
+            f"no entries in {', '.join(paths)}: give Markdown (.md) or CSV (.csv) entry files, "
+            "or folders that hold them; nothing was changed"
+        )
+    return entries
 
 
 def _entry_errors(exc: EntryErrors, outcome: str) -> int:

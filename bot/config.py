@@ -91,7 +91,13 @@ def load_settings(
     """Read settings from ``env`` (default: the process environment) over ``env_file``."""
     values: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        try:
+            parsed = dotenv_values(env_file, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                str(env_file), f"cannot be read: {exc}; save it as UTF-8 text, or remove it"
+            ) from None
+        values.update({k: v for k, v in parsed.items() if v is not None})
     values.update(os.environ if env is None else env)
     return settings_from_mapping(values)
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.db import Store
+from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase
-from bot.knowledge.entry import load_paths
+from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
 from bot.questions import Clock, QuestionService, utc_now
 
@@ -57,15 +58,40 @@ def build_services(
         reranker=reranker,
         default_lang=settings.default_lang,
     )
-    if seed and kb.count() == 0:
-        entries = load_paths([settings.kb_dir])
-        log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
-        kb.import_entries(entries)
-    elif seed and backfill:
-        _embed_missing(kb)
+    try:
+        if seed and kb.count() == 0:
+            entries = _first_entries(settings)
+            log.info("empty database: importing %d entries from %s", len(entries), settings.kb_dir)
+            kb.import_entries(entries)
+        elif seed and backfill:
+            _embed_missing(kb)
+    except BaseException:
+        store.close()
+        raise
     return Services(
         settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
     )
+
+
+def _first_entries(settings: Settings) -> list[Entry]:
+    """The entries a new database starts with: those in ``SOCIALBOT_KB_DIR``."""
+    try:
+        entries = load_paths([settings.kb_dir])
+    except EntryErrors as exc:
+        problems = "".join(f"\n  {error}" for error in exc.errors)
+        raise ConfigError(
+            "SOCIALBOT_KB_DIR",
+            f"the new database starts with the entries in {settings.kb_dir}, but "
+            f"{len(exc.errors)} problem(s) stop their import; fix them, or set it to another "
+            f"folder:{problems}",
+        ) from None
+    if not entries:
+        raise ConfigError(
+            "SOCIALBOT_KB_DIR",
+            f"{settings.kb_dir} holds no entries (.md or .csv files) for the new database; "
+            "set it to the folder of your knowledge base, or leave it unset for the bundled one",
+        )
+    return entries
 
 
 def start_backfill(kb: KnowledgeBase) -> threading.Thread:

@@ -292,3 +292,48 @@ def test_serve_without_slack_settings_names_the_variable(
     assert code == 2
     assert f"configuration error: {variable}" in err
     assert "xoxb-1" not in err
+
+
+def test_importing_no_entries_is_an_error_and_changes_nothing(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = cli_env / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not an entry", encoding="utf-8")
+    run(capsys, "kb", "list")
+    code, _, err = run(capsys, "kb", "import", "--replace", str(empty))
+    assert code == 2
+    assert "no entries in" in err and "nothing was changed" in err
+    _, listing, _ = run(capsys, "kb", "list")
+    assert "who-may-post" in listing  # the knowledge base was not emptied
+    code, _, err = run(capsys, "kb", "lint", str(empty))
+    assert code == 2 and "no entries in" in err
+
+
+def test_stdin_that_is_not_utf8_is_answered_line_by_line(cli_env: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "SOCIALBOT_SEMANTIC": "off"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"who may post for the brand?\n\xff\xfe caf\xe9\nhow do I propose a pilot?\n",
+        capture_output=True,
+        cwd=cli_env,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    lines = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert [line["question"] for line in lines] == [
+        "who may post for the brand?",
+        "\ufffd\ufffd caf\ufffd",
+        "how do I propose a pilot?",
+    ]
+
+
+def test_a_new_database_with_an_empty_kb_dir_names_the_variable(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (cli_env / "empty").mkdir()
+    monkeypatch.setenv("SOCIALBOT_KB_DIR", str(cli_env / "empty"))
+    code, _, err = run(capsys, "ask", "Who may post?")
+    assert code == 2
+    assert "SOCIALBOT_KB_DIR:" in err and "holds no entries" in err

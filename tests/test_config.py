@@ -88,3 +88,12 @@ def test_every_setting_is_documented_in_env_example_and_readme() -> None:
 @pytest.mark.parametrize("mode", ["auto", "on", "accurate", "off", "ACCURATE"])
 def test_semantic_modes(mode: str) -> None:
     assert settings_from_mapping({"SOCIALBOT_SEMANTIC": mode}).semantic == mode.lower()
+
+
+def test_a_dotenv_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"SOCIALBOT_LANG=\xff\xfe\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings({}, env_file)
+    assert error.value.variable == str(env_file)
+    assert "save it as UTF-8" in str(error.value)

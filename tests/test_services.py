@@ -13,6 +13,7 @@ import pytest
 
 from bot import services as services_module
 from bot.config import Settings, settings_from_mapping
+from bot.errors import ConfigError
 from bot.knowledge.semantic import Embedder, Vectors
 from bot.services import Services, build_services, start_backfill
 from tests.conftest import FIXTURE_KB
@@ -160,3 +161,23 @@ def test_a_backfill_cut_short_by_stopping_is_not_an_error(
         backfill.join(timeout=30)
     assert "embedding stopped with the process" in caplog.text
     assert "failed" not in caplog.text
+
+
+def test_bad_entries_for_a_new_database_name_the_variable_and_every_problem(
+    tmp_path: Path,
+) -> None:
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    (kb_dir / "one.md").write_text("---\nid: one\n---\nBody\n", encoding="utf-8")
+    bad = settings_from_mapping(
+        {
+            "SOCIALBOT_DB": str(tmp_path / "new.db"),
+            "SOCIALBOT_KB_DIR": str(kb_dir),
+            "SOCIALBOT_SEMANTIC": "off",
+        }
+    )
+    with pytest.raises(ConfigError) as error:
+        build_services(bad)
+    assert error.value.variable == "SOCIALBOT_KB_DIR"
+    assert "one.md: field 'title': is required" in str(error.value)
+    assert "one.md: field 'updated': is required" in str(error.value)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,8 @@ from bot.knowledge.text import (
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2_000
+# A lone UTF-16 surrogate: what Python makes of bytes that are not UTF-8 (surrogateescape).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 CANDIDATES = 40
 # Candidate generation skips terms in more than this share of entries (and more than the
 # minimum below), and sends at most this many terms to FTS5, rarest first.
@@ -669,7 +672,9 @@ def _rescaled(similarity: float, model: Embedder) -> float:
 
 
 def _clean(question: str) -> str:
-    text = " ".join(question.split())
+    # Lone surrogates (bytes that were not UTF-8, kept by Python's surrogateescape) become
+    # U+FFFD: encoders and the embedding models accept only valid text.
+    text = " ".join(_SURROGATE.sub("\ufffd", question).split())
     if not text:
         raise InvalidInput("the question is empty: type a question, e.g. 'Who may post for us?'")
     return text[:MAX_QUESTION_CHARS]

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ from bot.config import LANGUAGES
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "title", "lang", "updated")
 KNOWN_FIELDS = ("id", "title", "lang", "tags", "questions", "owner", "updated")
+TEXT_FIELDS = ("id", "title", "lang", "owner")
 CSV_COLUMNS = ("id", "title", "body", "lang", "tags", "questions")
+CSV_OPTIONAL_COLUMNS = ("owner", "updated")
 CSV_DELIMITERS = (",", ";", "\t")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?")
 
@@ -67,7 +69,21 @@ class EntryErrors(Exception):
 
 class _FrontMatterLoader(yaml.SafeLoader):
     """YAML's safe loader, but dates stay text: the validator parses them and names the field
-    (PyYAML itself stops with a bare ValueError on a date such as 2026-13-45)."""
+    (PyYAML itself stops with a bare ValueError on a date such as 2026-13-45); and a key given
+    twice is an error, where YAML would silently keep the last value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                continue
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"the key {key!r} is given twice", problem_mark=key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -122,13 +138,17 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in ("id", "title", "body", "lang") if c not in reader.fieldnames]
-    if missing:
+    unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
+    if missing or unknown:
+        problems = [f"missing column(s): {', '.join(missing)}"] if missing else []
+        problems += [f"unknown column(s): {', '.join(map(repr, unknown))}"] if unknown else []
         raise EntryErrors(
             [
                 EntryError(
                     source,
-                    f"missing column(s): {', '.join(missing)}; the first row must name the "
-                    f"columns {','.join(CSV_COLUMNS)} (separated by commas or semicolons)",
+                    f"{'; '.join(problems)}; the first row must name the columns "
+                    f"{','.join(CSV_COLUMNS)} (optional: {','.join(CSV_OPTIONAL_COLUMNS)}), "
+                    "separated by commas or semicolons",
                     line=1,
                 )
             ]
@@ -137,7 +157,17 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     errors: list[EntryError] = []
     try:
         for row in reader:
-            entries.extend(_csv_entry(row, source, reader.line_num, errors))
+            if None in row:  # DictReader's key for cells beyond the header's columns
+                errors.append(
+                    EntryError(
+                        source,
+                        "more cells than the header has columns (a value with a comma or "
+                        "semicolon in it needs double quotes)",
+                        line=reader.line_num,
+                    )
+                )
+            elif any((value or "").strip() for value in row.values()):  # skip empty rows
+                entries.extend(_csv_entry(row, source, reader.line_num, errors))
     except csv.Error as exc:
         errors.append(EntryError(source, f"not valid CSV after line {reader.line_num}: {exc}"))
     if errors:
@@ -159,7 +189,8 @@ def _csv_entry(
         "updated": row.get("updated") or dt.date.today().isoformat(),
     }
     try:
-        return [_validated(meta, (row.get("body") or "").strip(), source, lambda _k: line)]
+        entry = _validated(meta, (row.get("body") or "").strip(), source, lambda _k: line)
+        return [replace(entry, source=f"{source}:{line}")]
     except EntryErrors as exc:
         errors.extend(exc.errors)
         return []
@@ -253,8 +284,12 @@ def _validated(
         errors.append(EntryError(source, message, key, line_of(key)))
 
     for key in REQUIRED_FIELDS:
-        if meta.get(key) in (None, ""):
+        value = meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
             fail(key, "is required")
+    for key in TEXT_FIELDS:
+        if isinstance(meta.get(key), (dict, list)):
+            fail(key, "must be text, not a list or a set of 'key: value' pairs")
     for key in meta:
         if key not in KNOWN_FIELDS:
             fail(str(key), f"unknown field (known: {', '.join(KNOWN_FIELDS)})")

@@ -108,6 +108,14 @@ def test_very_long_question_is_handled(kb: KnowledgeBase) -> None:
     assert len(answer.question) <= 2_000
 
 
+def test_bytes_that_were_not_utf8_reach_no_model(kb: KnowledgeBase) -> None:
+    # Python keeps undecodable bytes of argv or stdin as lone surrogates ("surrogateescape");
+    # the embedding models' tokenizers and JSON output accept only valid text.
+    answer = kb.answer("caf\udce9 crisis")
+    assert answer.question == "caf\ufffd crisis"
+    answer.question.encode("utf-8")  # would raise on a surrogate
+
+
 def test_new_entries_are_searchable_at_once(kb: KnowledgeBase) -> None:
     kb.search("anything", limit=1)  # warm the in-memory index
     kb.import_entries(

@@ -186,3 +186,60 @@ def test_markdown_round_trip_is_lossless(title: str) -> None:
 def test_fixture_files_round_trip(fixture_entries: list[Entry]) -> None:
     for entry in fixture_entries:
         assert parse_markdown(to_markdown(entry), entry.source) == entry
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line", "message"),
+    [
+        ('title: "Wat is de conversatiegids?"', 'title: "   "', "title", 3, "is required"),
+        ('title: "Wat is de conversatiegids?"', "title: {a: b}", "title", 3, "must be text"),
+        ("owner: U0123ABCD", "owner: [U1, U2]", "owner", 8, "must be text"),
+    ],
+)
+def test_blank_or_structured_text_fields_are_rejected(
+    old: str, new: str, field: str, line: int, message: str
+) -> None:
+    with pytest.raises(EntryErrors) as error:
+        parse_markdown(GOOD.replace(old, new), "good-entry.md")
+    (problem,) = error.value.errors
+    assert (problem.field, problem.line) == (field, line)
+    assert message in problem.message
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_overwrite() -> None:
+    text = GOOD.replace("lang: nl\n", "lang: nl\ntitle: Another title\n")
+    with pytest.raises(EntryErrors) as error:
+        parse_markdown(text, "good-entry.md")
+    (problem,) = error.value.errors
+    assert problem.line == 5
+    assert "the key 'title' is given twice" in problem.message
+
+
+def test_csv_rows_of_empty_cells_are_skipped() -> None:
+    # Spreadsheets save rows that were cleared as separators only.
+    text = "id,title,body,lang,tags,questions\na,T,B,en,,\n,,,,,\nb,T,B,en,,\n"
+    assert [e.id for e in parse_csv(text, "faq.csv")] == ["a", "b"]
+
+
+def test_csv_with_an_unknown_column_names_it() -> None:
+    with pytest.raises(EntryErrors, match=r"unknown column\(s\): 'tag';"):
+        parse_csv("id,title,body,lang,tag\nx,T,B,en,t\n", "faq.csv")
+
+
+def test_csv_row_with_more_cells_than_columns_names_its_line() -> None:
+    text = "id,title,body,lang\na,T,B,en\nb,T,Use x, y and z,en\n"
+    with pytest.raises(EntryErrors) as error:
+        parse_csv(text, "faq.csv")
+    (problem,) = error.value.errors
+    assert problem.line == 3
+    assert "needs double quotes" in problem.message
+
+
+def test_duplicate_ids_in_one_csv_name_both_rows(tmp_path: Path) -> None:
+    write(tmp_path, "faq.csv", "id,title,body,lang\na,T,B,en\nb,T,B,en\na,T2,B2,en\n")
+    with pytest.raises(EntryErrors) as error:
+        load_paths([tmp_path])
+    (problem,) = error.value.errors
+    assert str(problem).endswith(
+        f"faq.csv:4: field 'id': duplicate id 'a', also in {tmp_path}/faq.csv:2"
+    )
