@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(run=cmd_kb_import)
     exp = kb_commands.add_parser("export", help="write every entry as Markdown into DIR")
     exp.add_argument("directory", metavar="DIR")
+    exp.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     exp.set_defaults(run=cmd_kb_export)
     lint = kb_commands.add_parser("lint", help="validate files without importing them")
     lint.add_argument("paths", nargs="+", metavar="PATH")
@@ -163,6 +164,11 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     directory = Path(args.directory)
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{directory} exists and is not a folder")
+    if directory.is_dir() and any(directory.iterdir()) and not args.force:
+        raise InvalidInput(
+            f"{directory} is not empty: export into a new or empty folder, or add --force to "
+            "overwrite the entry files of the same name in it (other files stay)"
+        )
     services = build_services(settings, models=False)
     try:
         entries = services.kb.entries()

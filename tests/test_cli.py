@@ -337,3 +337,16 @@ def test_a_new_database_with_an_empty_kb_dir_names_the_variable(
     code, _, err = run(capsys, "ask", "Who may post?")
     assert code == 2
     assert "SOCIALBOT_KB_DIR:" in err and "holds no entries" in err
+
+
+def test_export_into_a_folder_with_files_needs_force(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = cli_env / "kb-copy"
+    target.mkdir()
+    (target / "who-may-post.md").write_text("my own notes", encoding="utf-8")
+    code, _, err = run(capsys, "kb", "export", str(target))
+    assert code == 2 and "is not empty" in err and "--force" in err
+    assert (target / "who-may-post.md").read_text(encoding="utf-8") == "my own notes"
+    assert run(capsys, "kb", "export", "--force", str(target))[0] == 0
+    assert (target / "who-may-post.md").read_text(encoding="utf-8").startswith("---\nid: who")

@@ -232,8 +232,13 @@ def load_paths(paths: Iterable[str | Path]) -> list[Entry]:
         try:
             # utf-8-sig: spreadsheets and some editors start UTF-8 files with a byte-order mark.
             text = file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(EntryError(str(file), f"cannot be read: {exc}"))
+        except UnicodeDecodeError as exc:
+            errors.append(
+                EntryError(str(file), f"is not UTF-8 text ({exc.reason}); save it as UTF-8")
+            )
+            continue
+        except OSError as exc:
+            errors.append(EntryError(str(file), f"cannot be read: {exc.strerror or exc}"))
             continue
         try:
             if file.suffix.lower() == ".csv":
@@ -257,18 +262,32 @@ def load_paths(paths: Iterable[str | Path]) -> list[Entry]:
 
 
 def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Path]:
+    """The entry files in ``paths``: files as given, folders with their subfolders (but not
+    hidden ones, such as .git); each file once."""
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(
+            found = sorted(
                 p
-                for p in path.iterdir()
-                if p.suffix.lower() in (".md", ".csv") and p.name.lower() != "readme.md"
+                for p in path.rglob("*")
+                if p.suffix.lower() in (".md", ".csv")
+                and p.name.lower() != "readme.md"
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.is_file()
             )
         elif path.is_file():
-            yield path
+            found = [path]
+        elif path.exists() or path.is_symlink():
+            errors.append(EntryError(str(path), "is not a file or folder that can be read"))
+            continue
         else:
             errors.append(EntryError(str(path), "no such file or folder"))
+            continue
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                yield file
 
 
 def _validated(
@@ -298,7 +317,7 @@ def _validated(
         fail("id", f"{entry_id!r} must be kebab-case: lowercase letters, digits and hyphens")
     if entry_id and expected_id is not None and entry_id != expected_id:
         fail("id", f"{entry_id!r} must equal the file name {expected_id!r}")
-    lang = str(meta.get("lang") or "")
+    lang = str(meta.get("lang") or "").strip().lower()
     if lang and lang not in LANGUAGES:
         fail("lang", f"{lang!r} is not a supported language ({' or '.join(LANGUAGES)})")
     updated = meta.get("updated")

@@ -243,3 +243,28 @@ def test_duplicate_ids_in_one_csv_name_both_rows(tmp_path: Path) -> None:
     assert str(problem).endswith(
         f"faq.csv:4: field 'id': duplicate id 'a', also in {tmp_path}/faq.csv:2"
     )
+
+
+def test_folders_are_read_with_their_subfolders_but_not_hidden_ones(tmp_path: Path) -> None:
+    entry = GOOD.replace("good-entry", "{id}")
+    (tmp_path / "crisis" / "deeper").mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "top.md", entry.format(id="top"))
+    write(tmp_path / "crisis", "first-hour.md", entry.format(id="first-hour"))
+    write(tmp_path / "crisis" / "deeper", "after.md", entry.format(id="after"))
+    write(tmp_path / ".git", "hidden.md", "not an entry")
+    # A file named again, directly or inside a folder, is read once.
+    entries = load_paths([tmp_path, tmp_path / "top.md"])
+    assert sorted(e.id for e in entries) == ["after", "first-hour", "top"]
+
+
+def test_language_is_read_in_any_case() -> None:
+    assert parse_markdown(GOOD.replace("lang: nl", "lang: NL"), "good-entry.md").lang == "nl"
+
+
+def test_a_file_that_is_not_utf8_says_to_save_it_as_utf8(tmp_path: Path) -> None:
+    (tmp_path / "cp1252.md").write_bytes(
+        GOOD.replace("conversatiegids", "caf\xe9").encode("cp1252")
+    )
+    with pytest.raises(EntryErrors, match=r"cp1252.md: is not UTF-8 text .*; save it as UTF-8"):
+        load_paths([tmp_path])
