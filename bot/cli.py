@@ -23,6 +23,8 @@ from bot.services import build_services
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
 EXIT_BROKEN_PIPE = 128 + 13
+# ... and for one stopped by Ctrl+C (SIGINT).
+EXIT_INTERRUPTED = 128 + 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +114,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         # The reader went away: stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl+C: stopping is what the user asked for, not a crash
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:

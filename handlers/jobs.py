@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
+import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +34,11 @@ from handlers.client import build_client
 from handlers.failures import log_failure, user_message
 
 log = logging.getLogger(__name__)
+
+# Seconds a worker gets to finish its queue when the server stops.
+CLOSE_TIMEOUT = 60.0
+# How often an idle worker checks whether it was asked to stop.
+STOP_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -58,6 +66,10 @@ class Jobs:
     def __init__(self, settings: Settings, processes: int = 1, threads: int = 4) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._processes: list[BaseProcess] = []
+        # Request threads submit at once: one of them replaces dead workers, and none
+        # submits once close() has begun.
+        self._lock = threading.Lock()
+        self._closed = False
         if processes > 0:
             self._settings = settings
             self._context = multiprocessing.get_context("spawn")
@@ -67,21 +79,29 @@ class Jobs:
             self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
 
     def submit(self, job: Callable[..., None], *args: Any) -> None:
-        """Start ``job(*args)``; do not wait for it."""
-        if self._executor is not None:
-            self._executor.submit(job, *args).add_done_callback(_log_crash)
-            return
-        dead = [p for p in self._processes if not p.is_alive()]
-        if dead:
-            # A worker killed mid-read can leave the queue's lock taken: start over with a new
-            # queue. Jobs still in the old one are lost (their questions were not yet stored).
-            log.error(
-                "job worker %s died (exit %s); starting new workers", dead[0].pid, dead[0].exitcode
-            )
-            for process in self._processes:
-                process.kill()
-            self._start_processes(len(self._processes), wait=False)  # keep the ack fast
-        self._queue.put((job, args))
+        """Start ``job(*args)``; do not wait for it. After :meth:`close` the job is logged
+        and dropped (the server is stopping)."""
+        with self._lock:
+            if self._closed:
+                log.warning("not started, the server is stopping: %s%r", job.__name__, args)
+                return
+            if self._executor is not None:
+                self._executor.submit(job, *args).add_done_callback(_log_crash)
+                return
+            dead = [p for p in self._processes if not p.is_alive()]
+            if dead:
+                # A worker killed mid-read can leave the queue's lock taken: start over with a
+                # new queue. Jobs still in the old one are lost (their questions were not yet
+                # stored).
+                log.error(
+                    "job worker %s died (exit %s); starting new workers",
+                    dead[0].pid,
+                    dead[0].exitcode,
+                )
+                for process in self._processes:
+                    process.kill()
+                self._start_processes(len(self._processes), wait=False)  # keep the ack fast
+            self._queue.put((job, args))
 
     def _start_processes(self, count: int, wait: bool = True) -> None:
         self._queue: Queue[Job | None] = self._context.Queue()
@@ -100,23 +120,52 @@ class Jobs:
             ready.get(timeout=120)
 
     def close(self) -> None:
-        """Finish the queued jobs, then stop the workers."""
+        """Finish the queued jobs, then stop the workers (one still busy after a minute is
+        killed, so that stopping never hangs). Later jobs are refused."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for _ in self._processes:
+                self._queue.put(None)
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             _current().posting.shutdown(wait=True)
             _current().services.close()
             return
-        for _ in self._processes:
-            self._queue.put(None)
         for process in self._processes:
-            process.join(timeout=60)
+            process.join(timeout=CLOSE_TIMEOUT)
+            if process.is_alive():
+                log.error("job worker %s did not finish its queue in time; killed", process.pid)
+                process.kill()
+                process.join()
 
 
 def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]) -> None:
-    """A worker process: run jobs from the queue until told to stop (None)."""
+    """A worker process: run jobs from the queue until told to stop (None), or until the
+    queue is empty after a SIGTERM.
+
+    Ctrl+C reaches the worker too (it is in the terminal's process group): it ignores it,
+    and the server, which gets it as well, tells it to stop once the queue is done. A SIGTERM
+    (from systemd, which sends it to every process of the service, or from the server's
+    exit) lets it finish the jobs already queued, then stop.
+    """
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     _start_worker(settings, own_process=True)
     ready.put(True)
-    while (item := jobs.get()) is not None:
+    server = multiprocessing.parent_process()
+    assert server is not None, "a worker runs in a process of its own"
+    while True:
+        try:
+            item = jobs.get(timeout=STOP_POLL_SECONDS)
+        except queue.Empty:
+            if stopping.is_set() or not server.is_alive():  # an orphan has nobody to answer
+                break
+            continue
+        if item is None:
+            break
         job, args = item
         try:
             job(*args)

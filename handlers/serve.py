@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import signal
@@ -36,7 +37,10 @@ class RedactSecrets(logging.Filter):
         self.secrets = [s for s in secrets if len(s) >= 6]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format: leave it to logging to report
+            return True
         clean = _TOKEN.sub(r"\1-[redacted]", message)
         for secret in self.secrets:
             clean = clean.replace(secret, "[redacted]")
@@ -102,7 +106,7 @@ def check_bot_token(settings: Settings) -> None:
         identity = build_client(settings.slack_bot_token, settings.slack_api_url).auth_test()
     except SlackApiError as exc:  # invalid_auth, account_inactive, token_revoked, ...
         raise ConfigError(
-            "SLACK_BOT_TOKEN", f"Slack refused it: {exc.response.get('error')}"
+            "SLACK_BOT_TOKEN", f"Slack refused it: {_refusal(exc, settings)}"
         ) from None
     except OSError as exc:
         log.warning(
@@ -112,6 +116,20 @@ def check_bot_token(settings: Settings) -> None:
         )
         return
     log.info("bot token of %s in workspace %s", identity.get("user"), identity.get("team"))
+
+
+def _refusal(exc: SlackApiError, settings: Settings) -> str:
+    """Slack's error code for a refused call; an answer that is not the Web API's (an HTML
+    page, a 404) means ``SLACK_API_URL`` is wrong, not the token."""
+    data = exc.response.data
+    content_type = {k.lower(): v for k, v in exc.response.headers.items()}.get("content-type", "")
+    if "json" in content_type and isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    raise ConfigError(
+        "SLACK_API_URL",
+        f"{settings.slack_api_url} does not answer as Slack's Web API does (HTTP "
+        f"{exc.response.status_code}); correct it, or leave it unset for Slack itself",
+    ) from None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -131,6 +149,9 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
     check_bot_token(settings)
     jobs = Jobs(settings, processes=1)
     signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd or a container runtime
+    # On the way out, requests stop coming in before the jobs are closed: a request that
+    # arrives in between would be acknowledged but never answered.
+    stop_intake: Callable[[], object] | None = None
     try:
         if http:
             try:
@@ -142,6 +163,7 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
                     f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
                     "choose another --port or --host"
                 ) from None
+            stop_intake = functools.partial(stop_http_server, server)
             log.info("serving Slack requests on http://%s:%d/slack/events", host, port)
             start_backfill(services.kb)
             server.run()
@@ -150,12 +172,13 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
 
             log.info("connecting to Slack in Socket Mode")
             handler = SocketModeHandler(build_app(services, jobs), settings.slack_app_token)
+            stop_intake = handler.close
             try:
                 handler.connect()  # type: ignore[no-untyped-call]
             except SlackApiError as exc:  # e.g. invalid_auth, not_allowed_token_type
                 raise ConfigError(
                     "SLACK_APP_TOKEN",
-                    f"Slack refused it: {exc.response.get('error')} (an app-level token, "
+                    f"Slack refused it: {_refusal(exc, settings)} (an app-level token, "
                     "xapp-…, with the connections:write scope)",
                 ) from None
             except OSError as exc:  # urllib's URLError: DNS, refused, timeout
@@ -169,4 +192,15 @@ def serve(services: Services, http: bool, host: str, port: int, threads: int) ->
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
             threading.Event().wait()  # the Socket Mode client's threads do the work
     finally:
-        jobs.close()
+        try:
+            if stop_intake is not None:
+                stop_intake()
+        finally:
+            jobs.close()
+
+
+def stop_http_server(server: Any) -> None:
+    """Stop a server from :func:`http_server` taking requests: let those in progress finish
+    (up to 5 s), then close its sockets."""
+    server.task_dispatcher.shutdown(timeout=5)
+    server.close()

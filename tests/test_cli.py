@@ -350,3 +350,15 @@ def test_export_into_a_folder_with_files_needs_force(
     assert (target / "who-may-post.md").read_text(encoding="utf-8") == "my own notes"
     assert run(capsys, "kb", "export", "--force", str(target))[0] == 0
     assert (target / "who-may-post.md").read_text(encoding="utf-8").startswith("---\nid: who")
+
+
+def test_ctrl_c_stops_without_a_traceback(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("bot.cli.cmd_kb_list", interrupted)
+    code, _, err = run(capsys, "kb", "list")
+    assert code == 130
+    assert "Traceback" not in err

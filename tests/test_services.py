@@ -132,6 +132,7 @@ def test_serve_listens_while_the_backfill_runs(
             seen["missing after the backfill"] = missing(self.built)
 
     monkeypatch.setattr(handlers.serve, "http_server", Server)
+    monkeypatch.setattr(handlers.serve, "stop_http_server", lambda server: None)
     for name, value in {
         "SOCIALBOT_DB": str(db_path),
         "SOCIALBOT_SEMANTIC": "on",

@@ -15,7 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.services import Services, build_services
 from handlers.jobs import Jobs
-from handlers.serve import configure_logging, http_server
+from handlers.serve import configure_logging, http_server, stop_http_server
 from tests.conftest import FIXTURE_KB
 from tests.slack import signing
 from tests.slack.fake_slack import FakeSlack
@@ -131,8 +131,7 @@ def _serve(settings: Settings, slack: FakeSlack, processes: int) -> Iterator[Run
         yield Running(f"http://127.0.0.1:{server.effective_port}", slack, services, jobs)
     finally:
         stopping.set()
-        server.task_dispatcher.shutdown(timeout=5)  # let in-flight requests finish
-        server.close()
+        stop_http_server(server)
         thread.join(timeout=5)
         jobs.close()
         services.close()
