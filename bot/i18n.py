@@ -117,6 +117,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Something went wrong sending the answer. Your question was saved; "
         "please try again in a moment.",
     },
+    "ask_failed": {
+        "nl": "Sorry, er ging iets mis bij het beantwoorden van je vraag. Probeer het zo opnieuw; "
+        "lukt het dan nog niet, vraag het de conversatiemanager.",
+        "en": "Sorry, something went wrong while answering your question. Please try again in a "
+        "moment; if it keeps failing, ask the conversation manager.",
+    },
     "not_found": {
         "nl": "Dat item bestaat niet (meer). Probeer je vraag opnieuw te stellen.",
         "en": "That item no longer exists. Please ask your question again.",

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.i18n import t
 from bot.services import Services
 from handlers import blocks as b
+from handlers.failures import log_failure
 from handlers.lazy import ack_only, after_ack
 
 
@@ -68,8 +69,15 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         request = questions.request_manager(int(action["value"]), body["user"]["id"])
         dm = b.manager_request_blocks(request.question, request.best_guess, request.question.lang)
+        failures: list[Exception] = []
         for manager in services.settings.conversation_managers:
-            client.chat_postMessage(channel=manager, text=request.question.question, blocks=dm)
+            try:  # one manager who cannot be reached must not keep the others from hearing
+                client.chat_postMessage(channel=manager, text=request.question.question, blocks=dm)
+            except Exception as error:  # noqa: BLE001 - logged; raised below if nobody heard
+                log_failure(f"ask the manager: DM to {manager}", error)
+                failures.append(error)
+        if failures and len(failures) == len(services.settings.conversation_managers):
+            raise failures[0]
         respond(
             text=t("manager_sent", request.question.lang),
             response_type="ephemeral",

@@ -28,6 +28,9 @@ from bot.questions import StoredQuestion, WeeklyStats
 # Slack allows 3,000 characters in a section; an answer longer than this is trimmed.
 ANSWER_CHARS = 2_500
 SECTION_CHARS = 2_900
+# Longer titles and questions are cut short: they share a section with other text.
+TITLE_CHARS = 300
+QUESTION_CHARS = 2_000
 
 # action_ids: one name per button, shared with handlers/actions.py.
 HELPFUL = "feedback_helpful"
@@ -78,9 +81,10 @@ def answer_blocks(answer: Answer, question_id: int, shareable: bool = False) -> 
 
 def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> Blocks:
     lang, entry = answer.lang, best.entry
-    body, trimmed = trim(to_mrkdwn(entry.body), ANSWER_CHARS)
+    title = _title(entry)
+    body, trimmed = trim(to_mrkdwn(entry.body), min(ANSWER_CHARS, SECTION_CHARS - len(title) - 3))
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{_escape(entry.title)}*\n{body}")),
+        SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")),
         ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]),
     ]
     level = confidence_level(answer.score)
@@ -129,7 +133,7 @@ def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blo
     """A whole entry (split over sections when long), e.g. after 'read more' or a suggestion."""
     text = to_mrkdwn(entry.body)
     chunks = [text[i : i + SECTION_CHARS] for i in range(0, len(text), SECTION_CHARS)][:40]
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{_escape(entry.title)}*"))]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{_title(entry)}*"))]
     blocks.extend(SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]))
     if question_id is not None:
@@ -147,15 +151,14 @@ def source_line(entry: Entry, lang: str) -> str:
     owner = entry.owner or t("owner_unknown", lang)
     if re.fullmatch(r"[UW][A-Z0-9]{2,}", owner):
         owner = f"<@{owner}>"
-    return t("slack_source", lang, title=_escape(entry.title), owner=owner, updated=entry.updated)
+    return t("slack_source", lang, title=_title(entry), owner=owner, updated=entry.updated)
 
 
 def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
     """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
+    asked = _short(_escape(question), QUESTION_CHARS)
     header = ContextBlock(
-        elements=[
-            MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=_escape(question)))
-        ]
+        elements=[MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=asked))]
     )
     public = [b for b in answer_blocks_ if b.get("type") != "actions"]
     return [header.to_dict(), *public]
@@ -178,10 +181,10 @@ def manager_request_blocks(question: StoredQuestion, best: Entry | None, lang: s
         lang,
         user=question.user_id,
         channel=where,
-        question=_escape(question.question),
+        question=_short(_escape(question.question), QUESTION_CHARS),
     )
     guess = (
-        t("manager_best_guess", lang, title=_escape(best.title), id=best.id, score=question.score)
+        t("manager_best_guess", lang, title=_title(best), id=best.id, score=question.score)
         if best
         else t("manager_no_guess", lang)
     )
@@ -297,6 +300,11 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _title(entry: Entry) -> str:
+    """An entry's title for mrkdwn, escaped and cut short if very long."""
+    return _escape(_short(entry.title, TITLE_CHARS))
 
 
 def _escape(text: str) -> str:

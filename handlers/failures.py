@@ -18,10 +18,11 @@ def log_failure(where: str, error: Exception) -> None:
         log.error("%s failed: %s", where, error, exc_info=error)
 
 
-def user_message(error: Exception, lang: str) -> str:
-    """What to tell the user about ``error``, in ``lang``; never internals."""
+def user_message(error: Exception, lang: str, otherwise: str = "slack_error") -> str:
+    """What to tell the user about ``error``, in ``lang``; never internals. An unexpected
+    error gets the message ``otherwise`` names."""
     if isinstance(error, NotFound):
         return t("not_found", lang)
     if isinstance(error, BotError):
         return str(error)
-    return t("slack_error", lang)
+    return t(otherwise, lang)

@@ -186,7 +186,7 @@ def answer_command(text: str, user: str, channel: str, response_url: str) -> Non
             where,
             _respond,
             response_url,
-            text=user_message(error, _current().settings.default_lang),
+            text=user_message(error, _current().settings.default_lang, "ask_failed"),
         )
         return
     _post(
@@ -203,8 +203,10 @@ def answer_message(text: str, user: str, channel: str, thread_ts: str | None, su
     where = f"{surface} from {user} in {channel}"
     try:
         asked = _current().services.questions.ask(text, user, channel, surface)
-    except Exception as error:  # noqa: BLE001 - logged with context
+    except Exception as error:  # noqa: BLE001 - logged with context, the user is told
         log_failure(where, error)
+        reply = user_message(error, _current().settings.default_lang, "ask_failed")
+        _post(where, _post_message, channel, text=reply, thread_ts=thread_ts)
         return
     _post(
         where,

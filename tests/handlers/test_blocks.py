@@ -129,3 +129,19 @@ def test_shared_answer_has_no_private_buttons() -> None:
     shared = b.shared_blocks(b.answer_blocks(answer, 1, shareable=True), "U1", "q?", "nl")
     assert actions(shared) == []
     assert "Gedeeld door <@U1>" in text(shared)
+
+
+def test_very_long_titles_and_questions_stay_within_slack_limits() -> None:
+    # Slack refuses a section over 3,000 characters, and with it the whole answer.
+    long_entry = Entry(**{**ENTRY.__dict__, "title": "Lange titel " * 60, "body": "woord " * 600})
+    surfaces = [
+        b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(long_entry, 0.9), []), 1),
+        b.entry_blocks(long_entry, "nl", 1),
+        b.manager_request_blocks(question(False, "<vraag> " * 400), long_entry, "nl"),
+        b.shared_blocks([], "U1", "<vraag> " * 400, "nl"),
+    ]
+    for blocks in surfaces:
+        for block in blocks:
+            texts = [block.get("text") or {}, *block.get("elements", [])]
+            assert all(len(t.get("text", "")) <= 3_000 for t in texts if isinstance(t, dict))
+    assert "Lange titel" in text(surfaces[0])

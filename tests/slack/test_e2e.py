@@ -15,6 +15,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.questions import QuestionService
 from bot.services import build_services
 from handlers import blocks as b
 from handlers.app import build_app
@@ -481,3 +482,40 @@ def test_a_crashed_job_worker_is_replaced(running_as_served: Running) -> None:
     (reply,) = running_as_served.slack.wait_for("response_url", timeout=30)
     assert "Alleen collega's met het certificaat" in all_text(reply.params["blocks"])
     assert jobs._processes[0].pid != worker.pid
+
+
+def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    managers = ("UCMGONE", MANAGER)
+    running.services.settings = replace(running.services.settings, conversation_managers=managers)
+    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
+    running.slack.fail("chat.postMessage", error="channel_not_found")  # the first DM
+    with caplog.at_level(logging.WARNING):
+        running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
+        dms = running.slack.wait_for("chat.postMessage", count=2)
+        (told,) = running.slack.wait_for("response_url")
+    assert [dm.params["channel"] for dm in dms] == list(managers)
+    assert "conversatiemanager" in told.params["text"]  # sent, not "something went wrong"
+    assert "DM to UCMGONE" in caplog.text
+
+
+def test_a_mention_that_cannot_be_answered_tells_the_user(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the engine broke")
+
+    monkeypatch.setattr(QuestionService, "ask", broken)
+    event = {
+        "type": "app_mention",
+        "user": "U2",
+        "channel": "C9",
+        "ts": "1.7",
+        "text": "<@UBOT> who may post for the brand?",
+    }
+    assert running.event(event, event_id="EvBroken")[0] == 200
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["thread_ts"] == "1.7"
+    assert post.params["text"] == t("ask_failed", "nl")
+    assert "the engine broke" not in post.params["text"]
