@@ -15,6 +15,9 @@ from bot.db import Store
 from bot.errors import NotFound
 from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
 
+# How long a handled key (a Slack event id) is remembered.
+HANDLED_KEYS_KEPT = dt.timedelta(days=1)
+
 Clock = Callable[[], dt.datetime]
 
 
@@ -237,13 +240,24 @@ class QuestionService:
         return WeeklyStats(asked, answered, helpful, not_helpful, [_stored(r) for r in rows])
 
     def first_time(self, key: str) -> bool:
-        """True the first time ``key`` (e.g. a Slack event id) is seen, False ever after."""
+        """True the first time ``key`` (e.g. a Slack event id) is seen, False after that
+        for at least a day (Slack's retries come within the hour); older keys are dropped."""
+        now = self.clock().astimezone(dt.UTC)
         with self.store.transaction() as db:
+            db.execute(
+                "delete from handled_events where handled_at < ?",
+                [(now - HANDLED_KEYS_KEPT).isoformat()],
+            )
             cursor = db.execute(
                 "insert or ignore into handled_events (key, handled_at) values (?, ?)",
-                [key, self._now()],
+                [key, now.isoformat()],
             )
             return cursor.rowcount == 1
+
+    def forget(self, key: str) -> None:
+        """Make ``key`` new again, e.g. for an event whose handling failed."""
+        with self.store.transaction() as db:
+            db.execute("delete from handled_events where key = ?", [key])
 
     def _entry_or_none(self, entry_id: str | None) -> Entry | None:
         if entry_id is None:

@@ -11,10 +11,11 @@ from bot.i18n import t
 from bot.services import Services
 from handlers import blocks as b
 from handlers.failures import log_failure
+from handlers.jobs import Jobs, reply
 from handlers.lazy import ack_only, after_ack
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, jobs: Jobs) -> None:
     """Wire the block actions and view submissions."""
     questions = services.questions
     lang = services.settings.default_lang
@@ -93,24 +94,14 @@ def register(app: App, services: Services) -> None:
         usage = t("usage", lang)
         client.chat_postMessage(channel=body["user"]["id"], text=usage, blocks=b.text_blocks(usage))
 
-    def check_question(ack: Ack, view: dict[str, Any]) -> None:
-        if not _modal_question(view).strip():
+    def ask_from_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        question = _modal_question(view).strip()
+        if not question:
             ack(response_action="errors", errors={b.ASK_MODAL_BLOCK: t("modal_empty", lang)})
-        else:
-            ack()
-
-    @after_ack("home: modal question", lang)
-    def ask_from_modal(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        question = _modal_question(view)
-        if not question.strip():
             return
+        ack()
         user = body["user"]["id"]
-        asked = questions.ask(question, user, user, "home")
-        client.chat_postMessage(
-            channel=user,
-            text=b.fallback_text(asked.answer),
-            blocks=b.answer_blocks(asked.answer, asked.question_id),
-        )
+        reply(jobs, question, user, user, None, "home")  # answered in the DM, by a worker
 
     for action_id, work in (
         (b.HELPFUL, feedback),
@@ -123,7 +114,7 @@ def register(app: App, services: Services) -> None:
         (b.HOME_HELP, help_in_dm),
     ):
         app.action(action_id)(ack=ack_only, lazy=[work])
-    app.view(b.ASK_MODAL)(ack=check_question, lazy=[ask_from_modal])
+    app.view(b.ASK_MODAL)(ask_from_modal)
 
 
 def _modal_question(view: dict[str, Any]) -> str:

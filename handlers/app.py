@@ -41,9 +41,9 @@ def build_app(
     app.middleware(_skip_handled_events(services))
     commands.register(app, services, jobs)
     events.register(app, services, jobs)
-    actions.register(app, services)
+    actions.register(app, services, jobs)
     home.register(app, services)
-    app.error(_log_error)
+    app.error(_on_error(services))
     return app
 
 
@@ -56,7 +56,7 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
     """Slack retries an event it thinks failed; handle each event id only once."""
 
     def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        event_id = _event_id(body)
         if event_id and not services.questions.first_time(f"event:{event_id}"):
             log.info("event %s already handled; ignoring the retry", event_id)
             return BoltResponse(status=200, body="")
@@ -65,6 +65,18 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
     return middleware
 
 
-def _log_error(error: Exception, body: dict[str, Any]) -> None:
-    """Errors raised before or during the ack; the slow part reports its own."""
-    log_failure(str(body.get("type") or body.get("command") or "request"), error)
+def _on_error(services: Services) -> Callable[..., None]:
+    """Errors raised before or during the ack (the slow part reports its own): logged, and
+    an event's id forgotten, so that Slack's retry of it (after our 500) is handled."""
+
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log_failure(str(body.get("type") or body.get("command") or "request"), error)
+        event_id = _event_id(body)
+        if event_id:
+            services.questions.forget(f"event:{event_id}")
+
+    return on_error
+
+
+def _event_id(body: dict[str, Any]) -> str | None:
+    return body.get("event_id") if body.get("type") == "event_callback" else None

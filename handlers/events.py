@@ -9,10 +9,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.questions import small_talk
 from bot.services import Services
-from handlers import jobs as answer_jobs
-from handlers.jobs import Jobs
+from handlers.jobs import Jobs, reply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -36,24 +34,12 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
             log.info("mention in %s ignored: not in SOCIALBOT_CHANNELS", event.get("channel"))
             return
         question = _MENTION.sub(" ", event.get("text") or "").strip()
-        _reply(jobs, question, event, event.get("thread_ts") or event["ts"], "mention")
+        thread = event.get("thread_ts") or event["ts"]
+        reply(jobs, question, event["user"], event["channel"], thread, "mention")
 
     @app.event("message")
     def direct_message(ack: Ack, event: dict[str, Any]) -> None:
         ack()
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
-        _reply(jobs, (event.get("text") or "").strip(), event, None, "dm")
-
-
-def _reply(
-    jobs: Jobs, question: str, event: dict[str, Any], thread: str | None, surface: str
-) -> None:
-    """Small talk gets a reply of its own; anything else an answer from the knowledge base."""
-    chat = small_talk(question)
-    if chat:
-        jobs.submit(answer_jobs.post_small_talk, chat, event["channel"], thread)
-    else:
-        jobs.submit(
-            answer_jobs.answer_message, question, event["user"], event["channel"], thread, surface
-        )
+        reply(jobs, (event.get("text") or "").strip(), event["user"], event["channel"], None, "dm")

@@ -27,7 +27,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.i18n import t
-from bot.questions import SmallTalk
+from bot.questions import SmallTalk, small_talk
 from bot.services import Services, build_services
 from handlers.blocks import answer_blocks, fallback_text, text_blocks
 from handlers.client import build_client
@@ -175,6 +175,18 @@ def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]
     _current().services.close()
 
 
+def reply(
+    jobs: Jobs, text: str, user: str, channel: str, thread_ts: str | None, surface: str
+) -> None:
+    """Reply to a message in ``channel`` (in its thread, if given): small talk gets a reply
+    of its own, anything else an answer from the knowledge base."""
+    chat = small_talk(text)
+    if chat:
+        jobs.submit(post_small_talk, chat, channel, thread_ts)
+    else:
+        jobs.submit(answer_message, text, user, channel, thread_ts, surface)
+
+
 def answer_command(text: str, user: str, channel: str, response_url: str) -> None:
     """``/ask``: answer privately through the command's response_url."""
     where = f"/ask from {user} in {channel}"
@@ -199,7 +211,8 @@ def answer_command(text: str, user: str, channel: str, response_url: str) -> Non
 
 
 def answer_message(text: str, user: str, channel: str, thread_ts: str | None, surface: str) -> None:
-    """A mention (answered in its thread) or a direct message (answered in the DM)."""
+    """A question from a mention (answered in its thread), a DM or the App Home (answered in
+    the DM)."""
     where = f"{surface} from {user} in {channel}"
     try:
         asked = _current().services.questions.ask(text, user, channel, surface)

@@ -88,6 +88,24 @@ def test_first_time_is_true_once(questions: QuestionService) -> None:
     assert questions.first_time("event:Ev2") is True
 
 
+def test_a_forgotten_key_is_new_again(questions: QuestionService) -> None:
+    assert questions.first_time("event:Ev1") is True
+    questions.forget("event:Ev1")
+    assert questions.first_time("event:Ev1") is True
+
+
+def test_handled_keys_are_kept_a_day_then_dropped(
+    questions: QuestionService, clock: FakeClock
+) -> None:
+    questions.first_time("event:Old")
+    clock.now += dt.timedelta(hours=23)
+    assert questions.first_time("event:Old") is False  # a retry within the day
+    clock.now += dt.timedelta(hours=2)
+    questions.first_time("event:New")  # drops what is older than a day
+    rows = questions.store.db.execute("select key from handled_events").fetchall()
+    assert rows == [("event:New",)]
+
+
 def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> None:
     asked = questions.ask("Wie mag er namens het merk posten?", "U1", "C1", "command")
     again = questions.stored_answer(asked.question_id).answer

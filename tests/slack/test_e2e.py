@@ -519,3 +519,48 @@ def test_a_mention_that_cannot_be_answered_tells_the_user(
     assert post.params["thread_ts"] == "1.7"
     assert post.params["text"] == t("ask_failed", "nl")
     assert "the engine broke" not in post.params["text"]
+
+
+def test_an_event_that_failed_is_handled_when_slack_retries_it(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submit = running.jobs.submit
+    calls = []
+
+    def fails_once(*args: Any) -> None:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("queue unavailable")
+        submit(*args)
+
+    monkeypatch.setattr(running.jobs, "submit", fails_once)
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U3",
+        "channel": "D3",
+        "ts": "1700000004.000100",
+        "text": "crisis ophef",
+    }
+    status, _, _ = running.event(event, event_id="EvFailedOnce")
+    assert status == 500  # Slack will retry
+    status, _, _ = running.event(
+        event,
+        event_id="EvFailedOnce",
+        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"},
+    )
+    assert status == 200
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "D3"
+
+
+def test_small_talk_in_the_home_modal_gets_a_reply_not_an_answer(running: Running) -> None:
+    values = {
+        b.ASK_MODAL_BLOCK: {b.ASK_MODAL_INPUT: {"type": "plain_text_input", "value": "bedankt!"}}
+    }
+    status, _, _ = running.send(signing.view_submission_body(b.ASK_MODAL, values))
+    assert status == 200
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == "U1"
+    assert post.params["text"] == t("welcome", "nl")
+    assert running.questions() == []  # not counted as a question
