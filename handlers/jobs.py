@@ -28,7 +28,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.config import Settings
 from bot.i18n import t
 from bot.questions import SmallTalk, small_talk
-from bot.services import Services, build_services
+from bot.services import Services, build_services, keep_vectors_complete
 from handlers.blocks import answer_blocks, fallback_text, text_blocks
 from handlers.client import build_client
 from handlers.failures import log_failure, user_message
@@ -275,9 +275,11 @@ def _start_worker(settings: Settings, own_process: bool) -> None:
 
         configure_logging(settings)
         _lower_priority()
+    services = build_services(settings, seed=False)
+    keep_vectors_complete(services.kb)  # the worker answers: it notices missing vectors
     _worker = _Worker(
         settings=settings,
-        services=build_services(settings, seed=False),
+        services=services,
         client=build_client(settings.slack_bot_token, settings.slack_api_url),
         posting=ThreadPoolExecutor(max_workers=8, thread_name_prefix="post"),
     )

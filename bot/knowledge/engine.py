@@ -22,7 +22,7 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,6 +250,9 @@ class KnowledgeBase:
         self.default_lang = default_lang
         self._index: _Index | None = None
         self._index_lock = threading.Lock()
+        # Called (it must not block) when the index loads and some entries lack vectors of a
+        # configured model, e.g. after an import by a process with fewer models.
+        self.on_missing_vectors: Callable[[], object] | None = None
 
     # -- content -------------------------------------------------------------------------
 
@@ -606,10 +609,12 @@ class KnowledgeBase:
         if missing:
             log.warning(
                 "%d entries have no vectors of %s yet: answering without it until "
-                "they are embedded (at the next start, or by the running backfill)",
+                "they are embedded",
                 len(missing),
                 model.name,
             )
+            if self.on_missing_vectors is not None:
+                self.on_missing_vectors()
             return None
         by_kind: dict[str, dict[str, Vectors]] = {"phrasings": {}, "body": {}}
         for entry_id, kind, blob in self.store.db.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.engine import ACCURATE_WEIGHTS, HYBRID_WEIGHTS, LEXICAL_WEIGHTS
 from bot.knowledge.semantic import Vectors, load_models
 from bot.knowledge.text import content_words
+from bot.services import keep_vectors_complete
 
 
 class BagOfWords:
@@ -180,3 +182,21 @@ def test_accurate_mode_without_its_package_names_the_variable(
     assert error.value.variable == "SOCIALBOT_SEMANTIC"
     assert "socialbot[accurate]" in str(error.value)
     assert load_models("off") == (None, None)
+
+
+def test_a_server_gets_back_the_model_an_import_elsewhere_left_out(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    # A server in accurate mode, and a CLI with one model importing into the same database.
+    server = KnowledgeBase(fresh_store, embedder=BagOfWords("one"), reranker=BagOfWords("two"))
+    server.import_entries(fixture_entries)
+    keep_vectors_complete(server)
+    server.answer("crisis")
+    cli = KnowledgeBase(fresh_store, embedder=BagOfWords("one"))
+    cli.import_entries(fixture_entries[:2])  # drops their vectors of "two"
+    assert vector_counts(fresh_store) == {"one": 16, "two": 12}
+    server.answer("crisis")  # notices, answers without "two" meanwhile, and embeds
+    (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
+    backfill.join(timeout=30)
+    assert vector_counts(fresh_store) == {"one": 16, "two": 16}
+    assert server.explain("crisis", 1)[0]["rerank_body"] > 0  # the second model is back
