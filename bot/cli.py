@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.config import LOG_FORMAT, Settings, load_settings
 from bot.errors import BotError, ConfigError, InvalidInput
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
@@ -93,9 +93,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     except BotError as exc:
         print(f"socialbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     run: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
     try:
         return run(args, settings, stdin or sys.stdin)

@@ -21,6 +21,7 @@ LANGUAGES = ("nl", "en")
 DEFAULT_DB = "socialbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_THRESHOLD = 0.5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -42,7 +43,7 @@ VARIABLES = (
 SemanticMode = Literal["auto", "on", "accurate", "off"]
 SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 ServeMode = Literal["socket", "http"]
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a Slack user id, e.g. U0123ABCD
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
@@ -144,7 +145,7 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_api_url=api_url,
-        conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), _USER_ID),
+        conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), USER_ID),
         channels=_ids("SOCIALBOT_CHANNELS", get("SOCIALBOT_CHANNELS"), _CHANNEL_ID),
     )
 

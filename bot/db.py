@@ -1,7 +1,7 @@
 """The SQLite store: one file, WAL mode, one connection per thread, named migrations.
 
-Slack listeners run on worker threads and a scheduler may run on another, so each thread
-gets its own connection to the same file. Writes go through :meth:`Store.transaction`.
+Slack listeners run on worker threads, and a background embedding on another, so each
+thread gets its own connection to the same file. Writes go through :meth:`Store.transaction`.
 """
 
 from __future__ import annotations

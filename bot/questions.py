@@ -1,7 +1,7 @@
 """Asking: answer a question and remember it, collect feedback, route to the manager.
 
 Every question is stored with its answer and score before anything is sent to Slack, so
-nothing is lost when Slack fails; the weekly digest and App Home statistics read it back.
+nothing is lost when Slack fails; the App Home statistics read it back.
 """
 
 from __future__ import annotations

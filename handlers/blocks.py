@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.config import USER_ID
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer, Entry, Hit
 from bot.questions import StoredQuestion, WeeklyStats
@@ -50,7 +51,7 @@ Blocks = list[dict[str, Any]]
 
 def to_mrkdwn(markdown: str) -> str:
     """Convert the knowledge base's Markdown to Slack mrkdwn."""
-    text = markdown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _escape(markdown)
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
@@ -149,7 +150,7 @@ def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blo
 def source_line(entry: Entry, lang: str) -> str:
     """'Source: title · owner · last verified' in ``lang``."""
     owner = entry.owner or t("owner_unknown", lang)
-    if re.fullmatch(r"[UW][A-Z0-9]{2,}", owner):
+    if USER_ID.match(owner):
         owner = f"<@{owner}>"
     return t("slack_source", lang, title=_title(entry), owner=owner, updated=entry.updated)
 

@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
+from bot.config import LOG_FORMAT, Settings
 from bot.errors import BotError, ConfigError
 from bot.services import Services, start_backfill
 from handlers.app import build_app
@@ -56,9 +56,7 @@ def configure_logging(settings: Settings) -> None:
     )
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     for handler in root.handlers:
         handler.addFilter(redact)
 
