@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,8 @@ from typing import Any
 import yaml
 
 from bot.config import LANGUAGES
+
+log = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED_FIELDS = ("id", "title", "lang", "updated")
@@ -138,20 +141,26 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in ("id", "title", "body", "lang") if c not in reader.fieldnames]
-    unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
-    if missing or unknown:
-        problems = [f"missing column(s): {', '.join(missing)}"] if missing else []
-        problems += [f"unknown column(s): {', '.join(map(repr, unknown))}"] if unknown else []
+    if missing:
         raise EntryErrors(
             [
                 EntryError(
                     source,
-                    f"{'; '.join(problems)}; the first row must name the columns "
-                    f"{','.join(CSV_COLUMNS)} (optional: {','.join(CSV_OPTIONAL_COLUMNS)}), "
-                    "separated by commas or semicolons",
+                    f"missing column(s): {', '.join(missing)}; the first row must name the "
+                    f"columns {','.join(CSV_COLUMNS)} (optional: "
+                    f"{','.join(CSV_OPTIONAL_COLUMNS)}), separated by commas or semicolons",
                     line=1,
                 )
             ]
+        )
+    # Spreadsheets often carry columns of their own (notes, a category): read the rest.
+    unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
+    if unknown:
+        log.warning(
+            "%s: ignoring column(s) %s (socialbot reads %s)",
+            source,
+            ", ".join(map(repr, unknown)),
+            ",".join(CSV_COLUMNS + CSV_OPTIONAL_COLUMNS),
         )
     entries: list[Entry] = []
     errors: list[EntryError] = []
