@@ -271,20 +271,17 @@ def load_paths(paths: Iterable[str | Path]) -> list[Entry]:
 
 
 def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Path]:
-    """The entry files in ``paths``: files as given, folders with their subfolders (but not
-    hidden ones, such as .git); each file once."""
+    """The entry files in ``paths``: files as given, and the .md and .csv files directly in
+    folders (subfolders may hold other documents: each is named in a warning); each file
+    once."""
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() in (".md", ".csv")
-                and p.name.lower() != "readme.md"
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.is_file()
-            )
+            found = sorted(p for p in path.iterdir() if _is_entry_file(p))
+            for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+                if not sub.name.startswith(".") and _holds_entry_files(sub):
+                    log.warning("%s: skipped; name it to import the entries in it", sub)
         elif path.is_file():
             found = [path]
         elif path.exists() or path.is_symlink():
@@ -297,6 +294,21 @@ def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Pa
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 yield file
+
+
+def _is_entry_file(path: Path) -> bool:
+    return (
+        path.suffix.lower() in (".md", ".csv")
+        and path.name.lower() != "readme.md"
+        and path.is_file()
+    )
+
+
+def _holds_entry_files(folder: Path) -> bool:
+    try:
+        return any(map(_is_entry_file, folder.iterdir()))
+    except OSError:  # unreadable: nothing to point out
+        return False
 
 
 def _validated(

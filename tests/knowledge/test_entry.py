@@ -248,17 +248,24 @@ def test_duplicate_ids_in_one_csv_name_both_rows(tmp_path: Path) -> None:
     )
 
 
-def test_folders_are_read_with_their_subfolders_but_not_hidden_ones(tmp_path: Path) -> None:
+def test_a_folder_is_read_without_its_subfolders_which_are_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     entry = GOOD.replace("good-entry", "{id}")
-    (tmp_path / "crisis" / "deeper").mkdir(parents=True)
+    (tmp_path / "crisis").mkdir()
     (tmp_path / ".git").mkdir()
     write(tmp_path, "top.md", entry.format(id="top"))
     write(tmp_path / "crisis", "first-hour.md", entry.format(id="first-hour"))
-    write(tmp_path / "crisis" / "deeper", "after.md", entry.format(id="after"))
     write(tmp_path / ".git", "hidden.md", "not an entry")
     # A file named again, directly or inside a folder, is read once.
     entries = load_paths([tmp_path, tmp_path / "top.md"])
-    assert sorted(e.id for e in entries) == ["after", "first-hour", "top"]
+    assert [e.id for e in entries] == ["top"]
+    assert f"{tmp_path / 'crisis'}: skipped; name it to import the entries in it" in caplog.text
+    assert ".git" not in caplog.text
+    assert sorted(e.id for e in load_paths([tmp_path, tmp_path / "crisis"])) == [
+        "first-hour",
+        "top",
+    ]
 
 
 def test_language_is_read_in_any_case() -> None:
