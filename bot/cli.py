@@ -49,7 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(run=cmd_kb_import)
     exp = kb_commands.add_parser("export", help="write every entry as Markdown into DIR")
     exp.add_argument("directory", metavar="DIR")
-    exp.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     exp.set_defaults(run=cmd_kb_export)
     lint = kb_commands.add_parser("lint", help="validate files without importing them")
     lint.add_argument("paths", nargs="+", metavar="PATH")
@@ -167,26 +166,32 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     directory = Path(args.directory)
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{directory} exists and is not a folder")
-    if directory.is_dir() and any(directory.iterdir()) and not args.force:
-        raise InvalidInput(
-            f"{directory} is not empty: export into a new or empty folder, or add --force to "
-            "overwrite the entry files of the same name in it (other files stay)"
-        )
     services = build_services(settings, models=False)
     try:
         entries = services.kb.entries()
     finally:
         services.close()
+    files = {directory / f"{entry.id}.md": entry for entry in entries}
+    before = set(directory.iterdir()) if directory.is_dir() else set()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        for entry in entries:
-            (directory / f"{entry.id}.md").write_text(to_markdown(entry), encoding="utf-8")
+        for path, entry in files.items():
+            path.write_text(to_markdown(entry), encoding="utf-8")
     except OSError as exc:
         raise BotError(
             f"cannot write to {exc.filename or directory}: {exc.strerror or exc}; "
             "choose a folder you can write to"
         ) from None
     print(f"Exported {len(entries)} entries to {directory}.")
+    replaced = len(before & files.keys())
+    others = sorted(p.name for p in before - files.keys() if p.suffix.lower() in (".md", ".csv"))
+    if replaced:
+        print(f"{replaced} file(s) of the same name were already there and are replaced.")
+    if others:
+        print(
+            f"{len(others)} other entry file(s) there were left as they are, e.g. {others[0]}; "
+            f"`socialbot kb import --replace {directory}` would read them too."
+        )
     return EXIT_OK
 
 

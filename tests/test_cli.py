@@ -339,16 +339,17 @@ def test_a_new_database_with_an_empty_kb_dir_names_the_variable(
     assert "SOCIALBOT_KB_DIR:" in err and "holds no entries" in err
 
 
-def test_export_into_a_folder_with_files_needs_force(
+def test_export_into_a_folder_with_files_says_what_it_replaced_and_left(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = cli_env / "kb-copy"
     target.mkdir()
-    (target / "who-may-post.md").write_text("my own notes", encoding="utf-8")
-    code, _, err = run(capsys, "kb", "export", str(target))
-    assert code == 2 and "is not empty" in err and "--force" in err
-    assert (target / "who-may-post.md").read_text(encoding="utf-8") == "my own notes"
-    assert run(capsys, "kb", "export", "--force", str(target))[0] == 0
+    (target / "who-may-post.md").write_text("an old copy", encoding="utf-8")
+    (target / "retired-entry.md").write_text("an entry no longer in the database", encoding="utf-8")
+    code, out, _ = run(capsys, "kb", "export", str(target))
+    assert code == 0
+    assert "1 file(s) of the same name were already there and are replaced." in out
+    assert "1 other entry file(s) there were left as they are, e.g. retired-entry.md" in out
     assert (target / "who-may-post.md").read_text(encoding="utf-8").startswith("---\nid: who")
 
 
