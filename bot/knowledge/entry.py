@@ -78,6 +78,8 @@ class _FrontMatterLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[str] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # '<<': left to YAML itself
+                continue
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
                 continue
