@@ -17,7 +17,7 @@ from bot.config import LOG_FORMAT, Settings, load_settings
 from bot.errors import BotError, ConfigError, InvalidInput
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
-from bot.knowledge.entry import Entry, EntryErrors, load_paths, to_markdown
+from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
 from bot.services import build_services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -172,8 +172,10 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     finally:
         services.close()
     files = {directory / f"{entry.id}.md": entry for entry in entries}
-    before = set(directory.iterdir()) if directory.is_dir() else set()
     try:
+        before = (
+            {p for p in directory.iterdir() if is_entry_file(p)} if directory.is_dir() else set()
+        )
         directory.mkdir(parents=True, exist_ok=True)
         for path, entry in files.items():
             path.write_text(to_markdown(entry), encoding="utf-8")
@@ -184,7 +186,7 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
         ) from None
     print(f"Exported {len(entries)} entries to {directory}.")
     replaced = len(before & files.keys())
-    others = sorted(p.name for p in before - files.keys() if p.suffix.lower() in (".md", ".csv"))
+    others = sorted(p.name for p in before - files.keys())
     if replaced:
         print(f"{replaced} file(s) of the same name were already there and are replaced.")
     if others:

@@ -9,6 +9,7 @@ Failures are logged there with their context, and the user is told where Slack a
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Seconds a worker gets to finish its queue when the server stops.
 CLOSE_TIMEOUT = 60.0
-# How often an idle worker checks whether it was asked to stop.
+# How often an idle worker checks that its server is still there.
 STOP_POLL_SECONDS = 0.5
 
 
@@ -74,6 +75,9 @@ class Jobs:
             self._settings = settings
             self._context = multiprocessing.get_context("spawn")
             self._start_processes(processes)
+            # Workers stop only when told (or when this process is gone): tell them at exit,
+            # before multiprocessing's own exit handler waits for them.
+            atexit.register(self.close)
         else:
             _start_worker(settings, own_process=False)
             self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
@@ -100,6 +104,7 @@ class Jobs:
                 )
                 for process in self._processes:
                     process.kill()
+                self._abandon_queue()
                 self._start_processes(len(self._processes), wait=False)  # keep the ack fast
             self._queue.put((job, args))
 
@@ -139,20 +144,25 @@ class Jobs:
                 log.error("job worker %s did not finish its queue in time; killed", process.pid)
                 process.kill()
                 process.join()
+                self._abandon_queue()
+
+    def _abandon_queue(self) -> None:
+        """Give up the jobs still in the queue: nobody reads them, and the thread that feeds
+        them to the pipe must not keep this process from exiting."""
+        self._queue.cancel_join_thread()
+        self._queue.close()
 
 
 def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]) -> None:
-    """A worker process: run jobs from the queue until told to stop (None), or until the
-    queue is empty after a SIGTERM.
+    """A worker process: run jobs from the queue until told to stop (None), or until its
+    server is gone.
 
-    Ctrl+C reaches the worker too (it is in the terminal's process group): it ignores it,
-    and the server, which gets it as well, tells it to stop once the queue is done. A SIGTERM
-    (from systemd, which sends it to every process of the service, or from the server's
-    exit) lets it finish the jobs already queued, then stop.
+    Ctrl+C and a SIGTERM to the whole service (systemd sends it to every process) reach the
+    worker too: it ignores them. The server gets them as well; it stops taking requests,
+    then tells the worker to stop once the jobs queued so far are done.
     """
-    stopping = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _start_worker(settings, own_process=True)
     ready.put(True)
     server = multiprocessing.parent_process()
@@ -161,7 +171,7 @@ def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]
         try:
             item = jobs.get(timeout=STOP_POLL_SECONDS)
         except queue.Empty:
-            if stopping.is_set() or not server.is_alive():  # an orphan has nobody to answer
+            if not server.is_alive():  # an orphan has nobody to answer for
                 break
             continue
         if item is None:

@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError
 
-from bot.config import LOG_FORMAT, Settings
+from bot.config import DEFAULT_SLACK_API_URL, LOG_FORMAT, Settings
 from bot.errors import BotError, ConfigError
 from bot.services import Services, start_backfill
 from handlers.app import build_app
@@ -39,8 +39,9 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except (TypeError, ValueError):  # a bad format: leave it to logging to report
-            return True
+        except (TypeError, ValueError):  # a library's bad format: show both parts, redacted
+            message = f"{record.msg!r} % {record.args!r} (the arguments do not fit the format)"
+            record.msg, record.args = message, None
         clean = _TOKEN.sub(r"\1-[redacted]", message)
         for secret in self.secrets:
             clean = clean.replace(secret, "[redacted]")
@@ -103,6 +104,13 @@ def check_bot_token(settings: Settings) -> None:
     try:
         identity = build_client(settings.slack_bot_token, settings.slack_api_url).auth_test()
     except SlackApiError as exc:  # invalid_auth, account_inactive, token_revoked, ...
+        if exc.response.status_code >= 500:  # Slack (or a proxy) in trouble, after retries
+            log.warning(
+                "Slack at %s answered HTTP %d to the bot token check; going on",
+                settings.slack_api_url,
+                exc.response.status_code,
+            )
+            return
         raise ConfigError(
             "SLACK_BOT_TOKEN", f"Slack refused it: {_refusal(exc, settings)}"
         ) from None
@@ -117,16 +125,24 @@ def check_bot_token(settings: Settings) -> None:
 
 
 def _refusal(exc: SlackApiError, settings: Settings) -> str:
-    """Slack's error code for a refused call; an answer that is not the Web API's (an HTML
-    page, a 404) means ``SLACK_API_URL`` is wrong, not the token."""
-    data = exc.response.data
+    """Slack's error code for a refused call. A server error is Slack's trouble, not the
+    token's; an answer that is not the Web API's (an HTML page, a 404) means a wrong
+    ``SLACK_API_URL``, or something in between."""
+    data, status = exc.response.data, exc.response.status_code
     content_type = {k.lower(): v for k, v in exc.response.headers.items()}.get("content-type", "")
     if "json" in content_type and isinstance(data, dict) and data.get("error"):
         return str(data["error"])
+    if status >= 500:
+        raise BotError(f"Slack at {settings.slack_api_url} answered HTTP {status}; try again later")
+    if settings.slack_api_url == DEFAULT_SLACK_API_URL:
+        raise BotError(
+            f"{settings.slack_api_url} answered HTTP {status} with something other than Slack's "
+            "Web API: is a proxy or firewall in between?"
+        )
     raise ConfigError(
         "SLACK_API_URL",
-        f"{settings.slack_api_url} does not answer as Slack's Web API does (HTTP "
-        f"{exc.response.status_code}); correct it, or leave it unset for Slack itself",
+        f"{settings.slack_api_url} does not answer as Slack's Web API does (HTTP {status}); "
+        "correct it, or leave it unset for Slack itself",
     ) from None
 
 

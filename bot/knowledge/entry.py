@@ -168,7 +168,8 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     errors: list[EntryError] = []
     try:
         for row in reader:
-            if None in row:  # DictReader's key for cells beyond the header's columns
+            extra = row.pop(None, [])  # DictReader's key for cells beyond the header
+            if any(cell.strip() for cell in extra):
                 errors.append(
                     EntryError(
                         source,
@@ -280,7 +281,7 @@ def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Pa
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if _is_entry_file(p))
+            found = sorted(p for p in path.iterdir() if is_entry_file(p))
             for sub in sorted(p for p in path.iterdir() if p.is_dir()):
                 if not sub.name.startswith(".") and _holds_entry_files(sub):
                     log.warning("%s: skipped; name it to import the entries in it", sub)
@@ -298,7 +299,8 @@ def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Pa
                 yield file
 
 
-def _is_entry_file(path: Path) -> bool:
+def is_entry_file(path: Path) -> bool:
+    """Whether ``path`` is a file an import reads: .md or .csv, but not a README."""
     return (
         path.suffix.lower() in (".md", ".csv")
         and path.name.lower() != "readme.md"
@@ -308,7 +310,7 @@ def _is_entry_file(path: Path) -> bool:
 
 def _holds_entry_files(folder: Path) -> bool:
     try:
-        return any(map(_is_entry_file, folder.iterdir()))
+        return any(map(is_entry_file, folder.iterdir()))
     except OSError:  # unreadable: nothing to point out
         return False
 

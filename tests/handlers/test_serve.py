@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -35,27 +36,29 @@ def test_tokens_and_secrets_are_redacted_from_logs() -> None:
     assert "xoxb-[redacted]" in output and "[redacted]" in output
 
 
-def test_a_log_call_with_bad_arguments_does_not_raise_into_its_caller(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    handler = logging.StreamHandler(io.StringIO())
+def test_a_log_call_with_bad_arguments_neither_raises_nor_leaks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RedactSecrets(["my-signing-secret-value"]))
-    reported: list[logging.LogRecord] = []
-    monkeypatch.setattr(handler, "handleError", reported.append)  # logging's own report
     logger = logging.getLogger("bad-format-test")
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.warning("%d items", "not a number")  # a library's mistake
+        logger.warning("%d items", "xoxb-123-456-abc")  # a library's mistake, with a token
     finally:
         logger.removeHandler(handler)
-    assert len(reported) == 1
+    output = stream.getvalue()
+    assert "%d items" in output and "do not fit the format" in output
+    assert "xoxb-123-456-abc" not in output and "xoxb-[redacted]" in output
 
 
 class _NotSlack(BaseHTTPRequestHandler):
+    """Answers every request with an HTML error page of the status in the path, e.g. /503/."""
+
     def do_POST(self) -> None:
-        page = b"<html><body>404 Not Found</body></html>"
-        self.send_response(404)
+        status = int(self.path.strip("/").split("/")[0])
+        page = b"<html><body>error</body></html>"
+        self.send_response(status)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(page)))
         self.end_headers()
@@ -65,16 +68,26 @@ class _NotSlack(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def test_an_api_url_that_is_not_slack_is_named_not_the_token() -> None:
+@pytest.fixture
+def not_slack() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _NotSlack)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/wrong/"
-    try:
-        with pytest.raises(ConfigError) as error:
-            check_bot_token(Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=url))
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_api_url_that_is_not_slack_is_named_not_the_token(not_slack: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        check_bot_token(Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=f"{not_slack}/404/"))
     assert error.value.variable == "SLACK_API_URL"
     assert "HTTP 404" in str(error.value)
+
+
+def test_slack_in_trouble_at_start_up_is_logged_not_blamed_on_a_setting(
+    not_slack: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"{not_slack}/503/"
+    check_bot_token(Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=url))
+    assert "answered HTTP 503 to the bot token check" in caplog.text

@@ -217,7 +217,7 @@ def test_a_key_given_twice_is_an_error_not_a_silent_overwrite() -> None:
 
 def test_csv_rows_of_empty_cells_are_skipped() -> None:
     # Spreadsheets save rows that were cleared as separators only.
-    text = "id,title,body,lang,tags,questions\na,T,B,en,,\n,,,,,\nb,T,B,en,,\n"
+    text = "id,title,body,lang,tags,questions\na,T,B,en,,,,\n,,,,,\n,,,,,,,,\nb,T,B,en,,\n"
     assert [e.id for e in parse_csv(text, "faq.csv")] == ["a", "b"]
 
 

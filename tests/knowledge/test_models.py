@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -196,7 +196,8 @@ def test_a_server_gets_back_the_model_an_import_elsewhere_left_out(
     cli.import_entries(fixture_entries[:2])  # drops their vectors of "two"
     assert vector_counts(fresh_store) == {"one": 16, "two": 12}
     server.answer("crisis")  # notices, answers without "two" meanwhile, and embeds
-    (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
-    backfill.join(timeout=30)
+    deadline = time.monotonic() + 30
+    while vector_counts(fresh_store) != {"one": 16, "two": 16} and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert vector_counts(fresh_store) == {"one": 16, "two": 16}
     assert server.explain("crisis", 1)[0]["rerank_body"] > 0  # the second model is back
