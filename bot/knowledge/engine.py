@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ BODY_CHARS_EMBEDDED = 600
 SUGGESTION_FLOOR = 0.05
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
+# The embedding lease (see embed_missing): its meta key, and how long it holds unrenewed.
+_LEASE = "embedding_lease"
+LEASE_SECONDS = 300
 # Entries whose terms are kept in memory at most (the cache starts over past this).
 ENTRY_CACHE_LIMIT = 50_000
 
@@ -286,15 +290,35 @@ class KnowledgeBase:
         Entries imported while a model was off or missing lack its vectors, and the model's
         layer stays out of the answers until they all have them. Safe to run beside answering
         and importing (e.g. in a background thread): each batch is its own transaction, and
-        the answers take up the model once its last batch is in.
+        the answers take up the model once its last batch is in. One process at a time
+        embeds (a lease in the database); another that finds the lease taken leaves the work
+        to it and returns 0.
         """
+        missing_by_model = [(m, self._missing_vectors(m)) for m in self._models()]
+        if not any(missing for _, missing in missing_by_model):
+            return 0
+        lease = uuid.uuid4().hex
+        if not self._renew_lease(lease):
+            log.info("another process is embedding the missing vectors: leaving it the work")
+            return 0
+        try:
+            return self._embed(missing_by_model, batch, lease)
+        finally:
+            with self.store.transaction() as db:
+                db.execute("delete from meta where key = ? and value like ?", [_LEASE, lease + "%"])
+
+    def _embed(
+        self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int, lease: str
+    ) -> int:
         embedded: set[str] = set()
-        for model in self._models():
-            missing = self._missing_vectors(model)
+        for model, missing in missing_by_model:
             if not missing:
                 continue
             log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
             for chunk in _chunks(missing, batch):
+                if not self._renew_lease(lease):  # held up so long that another took over
+                    log.warning("embedding handed over to another process")
+                    return len(embedded)
                 rows = _vector_rows(model, self._entries(chunk))
                 with self.store.transaction() as db:
                     # Vectors written meanwhile by an import of the same entry are newer.
@@ -311,6 +335,18 @@ class KnowledgeBase:
                 _bump_version(db)  # the answers take the model up from here
             log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
+
+    def _renew_lease(self, lease: str) -> bool:
+        """Take or extend the embedding lease for ``lease``; False while another holds it."""
+        now = time.time()
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "insert into meta (key, value) values (?, ?) on conflict (key) do update "
+                "set value = excluded.value where meta.value like ? "
+                "or cast(substr(meta.value, 34) as real) < ?",
+                [_LEASE, f"{lease} {now + LEASE_SECONDS:.0f}", lease + "%", now],
+            )
+            return cursor.rowcount == 1
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
         """The ids of the entries that have no vectors of ``model``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -201,3 +202,53 @@ def test_a_server_gets_back_the_model_an_import_elsewhere_left_out(
         time.sleep(0.05)
     assert vector_counts(fresh_store) == {"one": 16, "two": 16}
     assert server.explain("crisis", 1)[0]["rerank_body"] > 0  # the second model is back
+
+
+class Slow(BagOfWords):
+    """A model that embeds only once released, to hold the embedding lease."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def _encode(self, texts: Sequence[str]) -> Vectors:
+        self.started.set()
+        assert self.release.wait(timeout=30)
+        return super()._encode(texts)
+
+
+def lease_rows(store: Store) -> int:
+    return int(
+        store.db.execute("select count(*) from meta where key = 'embedding_lease'").fetchone()[0]
+    )
+
+
+def test_one_process_at_a_time_embeds_the_missing_vectors(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)  # imported without a model
+    first_model, second_model = Slow("one"), BagOfWords("one")
+    first = KnowledgeBase(fresh_store, embedder=first_model)
+    second = KnowledgeBase(fresh_store, embedder=second_model)  # e.g. another process
+    embedding = threading.Thread(target=first.embed_missing, kwargs={"batch": 3})
+    embedding.start()
+    assert first_model.started.wait(timeout=30)
+    assert second.embed_missing() == 0  # the lease is taken: it leaves the work to the first
+    assert second_model.calls == []
+    first_model.release.set()
+    embedding.join(timeout=30)
+    assert vector_counts(fresh_store) == {"one": 16}
+    assert lease_rows(fresh_store) == 0  # given back
+
+
+def test_a_lease_left_by_a_process_that_died_runs_out(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)
+    with fresh_store.transaction() as db:  # a lease that ran out an hour ago
+        db.execute(
+            "insert into meta values ('embedding_lease', ?)",
+            [f"{'0' * 32} {time.time() - 3600:.0f}"],
+        )
+    assert KnowledgeBase(fresh_store, embedder=BagOfWords("one")).embed_missing() == 8
+    assert lease_rows(fresh_store) == 0
