@@ -13,41 +13,43 @@ from bot.errors import ConfigError
 from handlers.serve import RedactSecrets, check_bot_token
 
 
-def test_tokens_and_secrets_are_redacted_from_logs() -> None:
+def logged(name: str, *calls: tuple[object, ...]) -> str:
+    """What a handler with the redaction filter writes for ``logger.warning(*call)`` each, on
+    a logger of its own (pytest hangs its capture handlers on a logger once it has run)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactSecrets(["my-signing-secret-value"]))
-    logger = logging.getLogger("redaction-test")
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.warning(
+        for call in calls:
+            logger.warning(*call)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_tokens_and_secrets_are_redacted_from_logs() -> None:
+    output = logged(
+        "redaction-test",
+        (
             "token %s app %s secret %s",
             "xoxb-123-456-abc",
             "xapp-1-A1-xyz",
             "my-signing-secret-value",
-        )
-        logger.warning("Authorization: Bearer xoxp-999-abc")
-    finally:
-        logger.removeHandler(handler)
-    output = stream.getvalue()
+        ),
+        ("Authorization: Bearer xoxp-999-abc",),
+    )
     for secret in ("xoxb-123-456-abc", "xapp-1-A1-xyz", "my-signing-secret-value", "xoxp-999"):
         assert secret not in output
     assert "xoxb-[redacted]" in output and "[redacted]" in output
 
 
 def test_a_log_call_with_bad_arguments_neither_raises_nor_leaks() -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactSecrets(["my-signing-secret-value"]))
-    logger = logging.getLogger("bad-format-test")
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        logger.warning("%d items", "xoxb-123-456-abc")  # a library's mistake, with a token
-    finally:
-        logger.removeHandler(handler)
-    output = stream.getvalue()
+    output = logged(
+        "bad-format-test", ("%d items", "xoxb-123-456-abc")
+    )  # a library's mistake, with a token
     assert "%d items" in output and "do not fit the format" in output
     assert "xoxb-123-456-abc" not in output and "xoxb-[redacted]" in output
 
