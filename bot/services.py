@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -107,16 +108,9 @@ def start_backfill(kb: KnowledgeBase) -> threading.Thread:
 def keep_vectors_complete(kb: KnowledgeBase) -> None:
     """From now on, when ``kb``'s answers find entries without vectors of one of its models
     (imported by a process that had fewer models, e.g. a CLI beside an accurate-mode
-    server), embed them in the background: one backfill at a time."""
-    lock = threading.Lock()
-    running: list[threading.Thread] = []
-
-    def backfill() -> None:
-        with lock:
-            if not (running and running[-1].is_alive()):
-                running[:] = [start_backfill(kb)]
-
-    kb.on_missing_vectors = backfill
+    server), embed them in the background. A backfill that finds another one at work (the
+    embedding lease) leaves it the work."""
+    kb.on_missing_vectors = functools.partial(start_backfill, kb)
 
 
 def _embed_missing(kb: KnowledgeBase, batch: int = 500) -> None:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # Seconds a worker gets to finish its queue when the server stops.
 CLOSE_TIMEOUT = 60.0
 # How often an idle worker checks that its server is still there.
-STOP_POLL_SECONDS = 0.5
+SERVER_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -169,7 +169,7 @@ def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]
     assert server is not None, "a worker runs in a process of its own"
     while True:
         try:
-            item = jobs.get(timeout=STOP_POLL_SECONDS)
+            item = jobs.get(timeout=SERVER_CHECK_SECONDS)
         except queue.Empty:
             if not server.is_alive():  # an orphan has nobody to answer for
                 break

@@ -305,7 +305,9 @@ class KnowledgeBase:
             return self._embed(missing_by_model, batch, lease)
         finally:
             with self.store.transaction() as db:
-                db.execute("delete from meta where key = ? and value like ?", [_LEASE, lease + "%"])
+                db.execute(
+                    "delete from meta where key = ? and value like ?", [_LEASE, f"% {lease}"]
+                )
 
     def _embed(
         self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int, lease: str
@@ -337,14 +339,18 @@ class KnowledgeBase:
         return len(embedded)
 
     def _renew_lease(self, lease: str) -> bool:
-        """Take or extend the embedding lease for ``lease``; False while another holds it."""
+        """Take or extend the embedding lease for ``lease``; False while another holds it.
+
+        The lease is one meta row, "<expiry time> <holder>": it can be taken when it is ours
+        or has run out.
+        """
         now = time.time()
         with self.store.transaction() as db:
             cursor = db.execute(
                 "insert into meta (key, value) values (?, ?) on conflict (key) do update "
                 "set value = excluded.value where meta.value like ? "
-                "or cast(substr(meta.value, 34) as real) < ?",
-                [_LEASE, f"{lease} {now + LEASE_SECONDS:.0f}", lease + "%", now],
+                "or cast(meta.value as real) < ?",
+                [_LEASE, f"{now + LEASE_SECONDS:.0f} {lease}", f"% {lease}", now],
             )
             return cursor.rowcount == 1
 

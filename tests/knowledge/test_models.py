@@ -248,7 +248,7 @@ def test_a_lease_left_by_a_process_that_died_runs_out(
     with fresh_store.transaction() as db:  # a lease that ran out an hour ago
         db.execute(
             "insert into meta values ('embedding_lease', ?)",
-            [f"{'0' * 32} {time.time() - 3600:.0f}"],
+            [f"{time.time() - 3600:.0f} {'0' * 32}"],
         )
     assert KnowledgeBase(fresh_store, embedder=BagOfWords("one")).embed_missing() == 8
     assert lease_rows(fresh_store) == 0
