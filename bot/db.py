@@ -76,8 +76,8 @@ class Store:
         self._closed = False
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
-            with self._write_lock:
-                migrations.apply(self.db)
+            with self.transaction() as db:  # a second process starting now waits for these
+                migrations.apply(db)
         except sqlite3.DatabaseError as exc:  # not SQLite, unreadable, read-only, ...
             self.close()
             raise ConfigError(
@@ -105,9 +105,37 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """Run the block in one write transaction; it commits or rolls back as a whole."""
-        with self._write_lock, self.db.atomic() as db:
-            yield db
+        """Run the block in one write transaction; it commits or rolls back as a whole.
+
+        The transaction takes SQLite's write lock at its start (``BEGIN IMMEDIATE``), waiting
+        for another process's write to end: one that read first and wrote later would fail at
+        once with "database is locked" instead. A nested call is a savepoint.
+        """
+        with self._write_lock:
+            db = self.db
+            if db.conn.in_transaction:
+                with db.atomic():
+                    yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.conn.rollback()  # nothing to undo if the error already ended it
+                raise
+
+    def close_thread_connection(self) -> None:
+        """Close the calling thread's connection, e.g. at the end of a short-lived thread
+        (the next use opens a new one)."""
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            return
+        with self._write_lock:
+            if db.conn in self._connections:
+                self._connections.remove(db.conn)
+                db.conn.close()
+        self._local.db = None
 
     def close(self) -> None:
         """Close every connection this store opened; using the store afterwards is an error."""
@@ -161,3 +189,9 @@ def m002_questions_and_feedback(db: Database) -> None:
 def m003_vectors_per_model(db: Database) -> None:
     """Keep each embedding model's vectors side by side: the key gains the model name."""
     db.table("entry_vectors").transform(pk=("entry_id", "model", "kind"))
+
+
+@migrations()
+def m004_index_handled_events(db: Database) -> None:
+    """Every Slack event drops the handled ids older than a day: find them by an index."""
+    db.table("handled_events").create_index(["handled_at"])

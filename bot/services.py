@@ -6,6 +6,7 @@ import functools
 import logging
 import sqlite3
 import threading
+import weakref
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 # questions answered in the same process wait for it (e5: ~3 s for 20 entries).
 BACKFILL_BATCH = 20
 
+# The background embedding of each knowledge base, while it runs: one at a time.
+_backfills: weakref.WeakKeyDictionary[KnowledgeBase, threading.Thread] = weakref.WeakKeyDictionary()
+_backfills_lock = threading.Lock()
+
 
 @dataclass
 class Services:
@@ -33,8 +38,12 @@ class Services:
     questions: QuestionService
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.store.close()
+        """Stop embedding in the background (its lease goes back to other processes at once)
+        and release the database connections."""
+        try:
+            self.kb.stop_embedding()
+        finally:
+            self.store.close()
 
 
 def build_services(
@@ -97,25 +106,36 @@ def _first_entries(settings: Settings) -> list[Entry]:
 
 def start_backfill(kb: KnowledgeBase) -> threading.Thread:
     """Embed the entries that lack vectors in a background thread, so a server can answer
-    meanwhile (without the model concerned, until its last entry is embedded)."""
-    thread = threading.Thread(
-        target=_embed_missing, args=(kb, BACKFILL_BATCH), name="backfill", daemon=True
-    )
-    thread.start()
+    meanwhile (without the model concerned, until its last entry is embedded). When another
+    process holds the embedding lease, the thread waits for it to finish or to run out. One
+    thread at a time per knowledge base: while one runs, that one is returned."""
+    with _backfills_lock:
+        running = _backfills.get(kb)
+        if running is not None and running.is_alive():
+            return running
+        thread = threading.Thread(target=_backfill, args=(kb,), name="backfill", daemon=True)
+        _backfills[kb] = thread
+        thread.start()
     return thread
 
 
 def keep_vectors_complete(kb: KnowledgeBase) -> None:
     """From now on, when ``kb``'s answers find entries without vectors of one of its models
     (imported by a process that had fewer models, e.g. a CLI beside an accurate-mode
-    server), embed them in the background. A backfill that finds another one at work (the
-    embedding lease) leaves it the work."""
+    server), embed them in the background."""
     kb.on_missing_vectors = functools.partial(start_backfill, kb)
 
 
-def _embed_missing(kb: KnowledgeBase, batch: int = 500) -> None:
+def _backfill(kb: KnowledgeBase) -> None:
     try:
-        embedded = kb.embed_missing(batch)
+        _embed_missing(kb, BACKFILL_BATCH, wait=True)
+    finally:
+        kb.store.close_thread_connection()
+
+
+def _embed_missing(kb: KnowledgeBase, batch: int = 500, wait: bool = False) -> None:
+    try:
+        embedded = kb.embed_missing(batch, wait)
     except sqlite3.ProgrammingError:  # the store was closed under it: the process is stopping
         log.info("embedding stopped with the process; it goes on at the next start")
         return

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,10 +105,55 @@ def test_upgrade_keeps_vectors_and_lets_a_second_model_store_its_own(db_path: Pa
     )
     old.close()
     store = Store(db_path)
-    assert store.applied_migrations()[-1] == "m003_vectors_per_model"
+    assert "m003_vectors_per_model" in store.applied_migrations()
+    assert migrations.pending(store.db) == []
     store.db.table("entry_vectors").insert(
         {"entry_id": "a", "kind": "body", "model": "two", "vector": b"\x01"}
     )
     rows = store.db.execute("select model from entry_vectors order by model").fetchall()
     assert rows == [("one",), ("two",)]
+    store.close()
+
+
+def test_dropping_old_handled_events_uses_an_index(fresh_store: Store) -> None:
+    plan = fresh_store.db.execute(
+        "explain query plan delete from handled_events where handled_at < ?", ["2026"]
+    ).fetchall()
+    assert any("INDEX" in row[-1] for row in plan), plan
+
+
+@contextmanager
+def _write_lock_held(path: Path, seconds: float) -> Iterator[None]:
+    """Another process holds ``path``'s write lock for ``seconds`` from the block's start."""
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('PRAGMA journal_mode=WAL')\n"
+            "c.execute('BEGIN IMMEDIATE'); c.execute('create table if not exists x (a)')\n"
+            "print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')",
+            str(path),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+
+
+def test_a_write_that_reads_first_waits_for_another_process(fresh_store: Store) -> None:
+    with _write_lock_held(Path(fresh_store.path), 1.0), fresh_store.transaction() as db:
+        db.table("meta").insert({"key": "k", "value": "v"})  # sqlite-utils reads, then writes
+    assert fresh_store.db.execute("select value from meta where key = 'k'").fetchone() == ("v",)
+
+
+def test_opening_waits_for_another_process_that_is_writing(db_path: Path) -> None:
+    Store(db_path).close()
+    db_path.unlink()  # a new, empty file that another process is writing to first
+    with _write_lock_held(db_path, 1.0):
+        store = Store(db_path)
+    assert migrations.pending(store.db) == []
     store.close()

@@ -162,6 +162,13 @@ def test_a_backfill_cut_short_by_stopping_is_not_an_error(
         backfill.join(timeout=30)
     assert "embedding stopped with the process" in caplog.text
     assert "failed" not in caplog.text
+    restarted = build_services(settings(db_path, "on"), backfill=False)  # within 5 minutes
+    assert restarted.store.db.execute(
+        "select count(*) from meta where key like '%lease'"
+    ).fetchone() == (0,)
+    start_backfill(restarted.kb).join(timeout=30)
+    assert missing(restarted) == 0
+    restarted.close()
 
 
 def test_bad_entries_for_a_new_database_name_the_variable_and_every_problem(

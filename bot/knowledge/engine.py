@@ -63,6 +63,8 @@ SYNONYM_CREDIT = 0.5
 # The embedding lease (see embed_missing): its meta key, and how long it holds unrenewed.
 _LEASE = "embedding_lease"
 LEASE_SECONDS = 300
+# How often an embedding that waits for another process's lease checks on it.
+LEASE_CHECK_SECONDS = 15.0
 # Entries whose terms are kept in memory at most (the cache starts over past this).
 ENTRY_CACHE_LIMIT = 50_000
 
@@ -257,6 +259,8 @@ class KnowledgeBase:
         # Called (it must not block) when the index loads and some entries lack vectors of a
         # configured model, e.g. after an import by a process with fewer models.
         self.on_missing_vectors: Callable[[], object] | None = None
+        self._lease = uuid.uuid4().hex  # this instance's name in the embedding lease
+        self._stopping = threading.Event()
 
     # -- content -------------------------------------------------------------------------
 
@@ -283,67 +287,85 @@ class KnowledgeBase:
             _bump_version(db)
         return len(entries)
 
-    def embed_missing(self, batch: int = 500) -> int:
+    def embed_missing(self, batch: int = 500, wait: bool = False) -> int:
         """Give every entry the vectors of the configured models that it lacks; return how
         many entries were embedded.
 
         Entries imported while a model was off or missing lack its vectors, and the model's
         layer stays out of the answers until they all have them. Safe to run beside answering
-        and importing (e.g. in a background thread): each batch is its own transaction, and
-        the answers take up the model once its last batch is in. One process at a time
-        embeds (a lease in the database); another that finds the lease taken leaves the work
-        to it and returns 0.
+        and importing (e.g. in a background thread): each batch is its own transaction, an
+        entry changed meanwhile is embedded again, and the answers take up the model once its
+        last batch is in. One process at a time embeds (a lease in the database): when another
+        holds it, this returns 0, or with ``wait`` checks every LEASE_CHECK_SECONDS until the
+        work is done or the lease is free (a process that died leaves it for LEASE_SECONDS).
         """
-        missing_by_model = [(m, self._missing_vectors(m)) for m in self._models()]
-        if not any(missing for _, missing in missing_by_model):
-            return 0
-        lease = uuid.uuid4().hex
-        if not self._renew_lease(lease):
-            log.info("another process is embedding the missing vectors: leaving it the work")
-            return 0
-        try:
-            return self._embed(missing_by_model, batch, lease)
-        finally:
-            with self.store.transaction() as db:
-                db.execute(
-                    "delete from meta where key = ? and value like ?", [_LEASE, f"% {lease}"]
-                )
+        embedded, told = 0, False
+        while not self._stopping.is_set():
+            missing_by_model = [(m, self._missing_vectors(m)) for m in self._models()]
+            if not any(missing for _, missing in missing_by_model):
+                break
+            if not self._renew_lease():
+                if not told:
+                    log.info(
+                        "another process is embedding the missing vectors: %s",
+                        "waiting for it" if wait else "leaving it the work",
+                    )
+                    told = True
+                if wait and not self._stopping.wait(LEASE_CHECK_SECONDS):
+                    continue
+                break
+            try:
+                done = self._embed(missing_by_model, batch)
+            finally:
+                self._give_back_lease()
+            if not done:
+                break
+            embedded += done  # and once more for entries imported or changed meanwhile
+        return embedded
 
-    def _embed(
-        self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int, lease: str
-    ) -> int:
+    def stop_embedding(self) -> None:
+        """Stop embedding after the batch at work, and give the lease back to other processes
+        at once (call before closing the store)."""
+        self._stopping.set()
+        self._give_back_lease()
+
+    def _embed(self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int) -> int:
         embedded: set[str] = set()
         for model, missing in missing_by_model:
             if not missing:
                 continue
             log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
             for chunk in _chunks(missing, batch):
-                if not self._renew_lease(lease):  # held up so long that another took over
-                    log.warning("embedding handed over to another process")
+                if not self._renew_lease():  # stopping, or held up so long another took over
+                    if not self._stopping.is_set():
+                        log.warning("embedding handed over to another process")
                     return len(embedded)
-                rows = _vector_rows(model, self._entries(chunk))
+                entries = self._entries(chunk)
+                rows = _vector_rows(model, entries)
                 with self.store.transaction() as db:
-                    # Vectors written meanwhile by an import of the same entry are newer.
-                    db.table("entry_vectors").insert_all(rows, ignore=True)
-                    # An entry removed meanwhile by another import keeps no vectors.
-                    marks = ",".join("?" * len(chunk))
-                    db.execute(
-                        f"delete from entry_vectors where entry_id in ({marks}) "
-                        "and entry_id not in (select id from entries)",
-                        chunk,
+                    # Only entries as they were embedded: one that an import changed or removed
+                    # meanwhile has the import's vectors, or none and waits for the next round.
+                    current = {e.id: e for e in self._entries(chunk)}
+                    kept = {e.id for e in entries if current.get(e.id) == e}
+                    db.table("entry_vectors").insert_all(
+                        [r for r in rows if r["entry_id"] in kept], ignore=True
                     )
-                embedded.update(chunk)
+                embedded.update(kept)
             with self.store.transaction() as db:
                 _bump_version(db)  # the answers take the model up from here
             log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
 
-    def _renew_lease(self, lease: str) -> bool:
-        """Take or extend the embedding lease for ``lease``; False while another holds it.
+    def _renew_lease(self) -> bool:
+        """Take or extend this instance's embedding lease; False while another holds it, or
+        when stopping.
 
         The lease is one meta row, "<expiry time> <holder>": it can be taken when it is ours
         or has run out.
         """
+        if self._stopping.is_set():
+            return False
+        lease = self._lease
         now = time.time()
         with self.store.transaction() as db:
             cursor = db.execute(
@@ -353,6 +375,12 @@ class KnowledgeBase:
                 [_LEASE, f"{now + LEASE_SECONDS:.0f} {lease}", f"% {lease}", now],
             )
             return cursor.rowcount == 1
+
+    def _give_back_lease(self) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "delete from meta where key = ? and value like ?", [_LEASE, f"% {self._lease}"]
+            )
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
         """The ids of the entries that have no vectors of ``model``."""

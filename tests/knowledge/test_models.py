@@ -252,3 +252,50 @@ def test_a_lease_left_by_a_process_that_died_runs_out(
         )
     assert KnowledgeBase(fresh_store, embedder=BagOfWords("one")).embed_missing() == 8
     assert lease_rows(fresh_store) == 0
+
+
+def test_an_entry_changed_while_it_was_embedded_is_embedded_again(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)
+    changed = replace(fixture_entries[0], body="A new answer about something else entirely.")
+
+    class ImportsMeanwhile(BagOfWords):
+        """Embeds the old text while another process imports a new version of the entry."""
+
+        def _encode(self, texts: Sequence[str]) -> Vectors:
+            if not self.calls:
+                KnowledgeBase(fresh_store).import_entries([changed])
+            return super()._encode(texts)
+
+    model = ImportsMeanwhile("one")
+    kb = KnowledgeBase(fresh_store, embedder=model)
+    assert kb.embed_missing() == len(fixture_entries)
+    (stored,) = fresh_store.db.execute(
+        "select vector from entry_vectors where entry_id = ? and kind = 'body'", [changed.id]
+    ).fetchone()
+    expected = BagOfWords("one").passages([f"{changed.title}\n{changed.body}"])[0]
+    assert np.frombuffer(stored, dtype=np.float32).tolist() == expected.tolist()
+
+
+def test_a_backfill_that_may_wait_takes_over_once_the_lease_is_given_back(
+    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.knowledge import engine
+    from bot.services import start_backfill
+
+    monkeypatch.setattr(engine, "LEASE_CHECK_SECONDS", 0.05)
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)
+    with fresh_store.transaction() as db:  # another process embeds for the next five minutes
+        db.execute(
+            "insert into meta values ('embedding_lease', ?)", [f"{time.time() + 300:.0f} other"]
+        )
+    kb = KnowledgeBase(fresh_store, embedder=BagOfWords("one"))
+    backfill = start_backfill(kb)
+    assert start_backfill(kb) is backfill  # one at a time
+    time.sleep(0.3)
+    assert backfill.is_alive() and vector_counts(fresh_store) == {}
+    with fresh_store.transaction() as db:  # it stopped, leaving these entries (it was killed)
+        db.execute("delete from meta where key = 'embedding_lease'")
+    backfill.join(timeout=30)
+    assert vector_counts(fresh_store) == {"one": 16}
