@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -106,6 +107,13 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         return EXIT_USAGE
     except BotError as exc:
         print(f"socialbot: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.Error as exc:  # a full disk, a read-only file: the transaction changed nothing
+        print(
+            f"socialbot: the database {settings.db_path} (SOCIALBOT_DB) failed: {exc}; "
+            "the failed change was rolled back",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader went away: stop quietly, and keep Python from complaining at exit.

@@ -94,10 +94,12 @@ def load_settings(
     if env_file is not None and Path(env_file).is_file():
         try:
             parsed = dotenv_values(env_file, encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise ConfigError(
                 str(env_file), f"cannot be read: {exc}; save it as UTF-8 text, or remove it"
             ) from None
+        except OSError as exc:
+            raise ConfigError(str(env_file), f"cannot be read: {exc.strerror or exc}") from None
         values.update({k: v for k, v in parsed.items() if v is not None})
     values.update(os.environ if env is None else env)
     return settings_from_mapping(values)
@@ -128,10 +130,11 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
     if not api_url.endswith("/"):
         api_url += "/"
-    db_path = get("SOCIALBOT_DB", DEFAULT_DB)
+    # A .env file is not read by a shell: "~/socialbot.db" still means the home folder.
+    db_path = os.path.expanduser(get("SOCIALBOT_DB", DEFAULT_DB))
     if db_path != ":memory:" and Path(db_path).is_dir():
         raise ConfigError("SOCIALBOT_DB", f"{db_path!r} is a directory; give a file path")
-    kb_dir = Path(get("SOCIALBOT_KB_DIR", str(BUNDLED_KB)))
+    kb_dir = Path(get("SOCIALBOT_KB_DIR", str(BUNDLED_KB))).expanduser()
     if not kb_dir.is_dir():
         raise ConfigError("SOCIALBOT_KB_DIR", f"{str(kb_dir)!r} is not a directory")
     return Settings(

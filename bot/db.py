@@ -76,8 +76,9 @@ class Store:
         self._closed = False
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
-            with self.transaction() as db:  # a second process starting now waits for these
-                migrations.apply(db)
+            if migrations.pending(self.db):  # a read-only database that is up to date works
+                with self.transaction() as db:  # another process starting now waits for these
+                    migrations.apply(db)
         except sqlite3.DatabaseError as exc:  # not SQLite, unreadable, read-only, ...
             self.close()
             raise ConfigError(

@@ -58,7 +58,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Zekerheid: {level} ({score:.0%})",
         "en": "Confidence: {level} ({score:.0%})",
     },
-    "trimmed": {"nl": "…", "en": "…"},
     "button_helpful": {"nl": "👍 Nuttig", "en": "👍 Helpful"},
     "button_not_helpful": {"nl": "👎 Niet nuttig", "en": "👎 Not helpful"},
     "button_ask_manager": {
@@ -75,7 +74,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Daar vind ik niets over in de kennisbank.",
         "en": "I can't find anything about that in the knowledge base.",
     },
-    "suggestions_intro": {"nl": "Bedoelde je misschien:", "en": "Did you mean:"},
     "manager_offer": {
         "nl": "De conversatiemanager helpt je graag verder.",
         "en": "The conversation manager is happy to help.",
@@ -95,8 +93,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your question was sent to the conversation manager. You'll hear back.",
     },
     "manager_dm": {
-        "nl": "*Vraag voor de conversatiemanager*\n<@{user}> vroeg in {channel}:\n>{question}",
-        "en": "*Question for the conversation manager*\n<@{user}> asked in {channel}:\n>{question}",
+        "nl": "*Vraag voor de conversatiemanager*\n<@{user}> vroeg in {channel}:\n{question}",
+        "en": "*Question for the conversation manager*\n<@{user}> asked in {channel}:\n{question}",
     },
     "manager_best_guess": {
         "nl": "Beste gok van socialbot: *{title}* (`{id}`, zekerheid {score:.0%})",
@@ -111,11 +109,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Gedeeld door <@{user}>: _{question}_",
         "en": "Shared by <@{user}>: _{question}_",
     },
-    "slack_error": {
-        "nl": "Er ging iets mis bij het versturen van het antwoord. Je vraag is bewaard; "
-        "probeer het zo opnieuw.",
-        "en": "Something went wrong sending the answer. Your question was saved; "
-        "please try again in a moment.",
+    "action_failed": {
+        "nl": "Sorry, dat lukte niet. Probeer het zo opnieuw.",
+        "en": "Sorry, that did not work. Please try again in a moment.",
     },
     "ask_failed": {
         "nl": "Sorry, er ging iets mis bij het beantwoorden van je vraag. Probeer het zo opnieuw; "

@@ -108,7 +108,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
     intro = t("unsure", lang) if answer.suggestions else t("no_match", lang)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))]
     if answer.suggestions:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=t("suggestions_intro", lang))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=t("did_you_mean", lang))))
         blocks.append(
             ActionsBlock(
                 block_id=f"suggestions-{question_id}",
@@ -172,17 +172,19 @@ def text_blocks(text: str) -> Blocks:
 
 def manager_request_blocks(question: StoredQuestion, best: Entry | None, lang: str) -> Blocks:
     """The DM to the conversation manager: the question, who asked, where, the best guess."""
+    # A DM's channel is D…; a question from the App Home is stored with the asker's U… id.
     where = (
         t("a_direct_message", lang)
-        if question.channel_id.startswith("D")
+        if question.channel_id.startswith(("D", "U", "W"))
         else (f"<#{question.channel_id}>")
     )
+    quoted = "\n".join(f">{line}" for line in _escape(question.question).split("\n"))
     text = t(
         "manager_dm",
         lang,
         user=question.user_id,
         channel=where,
-        question=_short(_escape(question.question), QUESTION_CHARS),
+        question=_short(quoted, QUESTION_CHARS),
     )
     guess = (
         t("manager_best_guess", lang, title=_title(best), id=best.id, score=question.score)

@@ -18,7 +18,7 @@ def log_failure(where: str, error: Exception) -> None:
         log.error("%s failed: %s", where, error, exc_info=error)
 
 
-def user_message(error: Exception, lang: str, otherwise: str = "slack_error") -> str:
+def user_message(error: Exception, lang: str, otherwise: str = "action_failed") -> str:
     """What to tell the user about ``error``, in ``lang``; never internals. An unexpected
     error gets the message ``otherwise`` names."""
     if isinstance(error, NotFound):

@@ -28,6 +28,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.knowledge.text import detect_language
 from bot.questions import SmallTalk, small_talk
 from bot.services import Services, build_services, keep_vectors_complete
 from handlers.blocks import answer_blocks, fallback_text, text_blocks
@@ -199,45 +200,42 @@ def reply(
 
 def answer_command(text: str, user: str, channel: str, response_url: str) -> None:
     """``/ask``: answer privately through the command's response_url."""
-    where = f"/ask from {user} in {channel}"
-    try:
-        asked = _current().services.questions.ask(text, user, channel, "command")
-    except Exception as error:  # noqa: BLE001 - logged with context, the user is told
-        log_failure(where, error)
-        _post(
-            where,
-            _respond,
-            response_url,
-            text=user_message(error, _current().settings.default_lang, "ask_failed"),
-        )
-        return
-    _post(
-        where,
-        _respond,
-        response_url,
-        text=fallback_text(asked.answer),
-        blocks=answer_blocks(asked.answer, asked.question_id, shareable=True),
-    )
+    _answer(text, user, channel, "command", _respond, response_url, shareable=True)
 
 
 def answer_message(text: str, user: str, channel: str, thread_ts: str | None, surface: str) -> None:
     """A question from a mention (answered in its thread), a DM or the App Home (answered in
     the DM)."""
+    _answer(text, user, channel, surface, _post_message, channel, thread_ts=thread_ts)
+
+
+def _answer(
+    text: str,
+    user: str,
+    channel: str,
+    surface: str,
+    send: Callable[..., None],
+    target: str,
+    shareable: bool = False,
+    **where_to: Any,
+) -> None:
+    """Ask, then send the answer with ``send(target, ...)``; on failure, say so in the
+    question's language."""
     where = f"{surface} from {user} in {channel}"
     try:
         asked = _current().services.questions.ask(text, user, channel, surface)
     except Exception as error:  # noqa: BLE001 - logged with context, the user is told
         log_failure(where, error)
-        reply = user_message(error, _current().settings.default_lang, "ask_failed")
-        _post(where, _post_message, channel, text=reply, thread_ts=thread_ts)
+        lang = detect_language(text, _current().settings.default_lang)
+        _post(where, send, target, text=user_message(error, lang, "ask_failed"), **where_to)
         return
     _post(
         where,
-        _post_message,
-        channel,
+        send,
+        target,
         text=fallback_text(asked.answer),
-        blocks=answer_blocks(asked.answer, asked.question_id),
-        thread_ts=thread_ts,
+        blocks=answer_blocks(asked.answer, asked.question_id, shareable=shareable),
+        **where_to,
     )
 
 

@@ -42,12 +42,22 @@ class RedactSecrets(logging.Filter):
         except (TypeError, ValueError):  # a library's bad format: show both parts, redacted
             message = f"{record.msg!r} % {record.args!r} (the arguments do not fit the format)"
             record.msg, record.args = message, None
-        clean = _TOKEN.sub(r"\1-[redacted]", message)
-        for secret in self.secrets:
-            clean = clean.replace(secret, "[redacted]")
+        clean = self._redacted(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # the traceback, as handlers would add it
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text, record.exc_info = self._redacted(record.exc_text), None
+        if record.stack_info:
+            record.stack_info = self._redacted(record.stack_info)
         return True
+
+    def _redacted(self, text: str) -> str:
+        clean = _TOKEN.sub(r"\1-[redacted]", text)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "[redacted]")
+        return clean
 
 
 def configure_logging(settings: Settings) -> None:

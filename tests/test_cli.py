@@ -363,3 +363,23 @@ def test_ctrl_c_stops_without_a_traceback(
     code, _, err = run(capsys, "kb", "list")
     assert code == 130
     assert "Traceback" not in err
+
+
+def test_a_database_that_fails_to_write_is_a_message_not_a_traceback(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from bot.knowledge import KnowledgeBase
+
+    run(capsys, "kb", "list")  # the database exists, seeded
+
+    def disk_full(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(KnowledgeBase, "import_entries", disk_full)
+    code, _, err = run(capsys, "kb", "import", str(FIXTURE_KB))
+    assert code == 1
+    assert (
+        "(SOCIALBOT_DB) failed: database or disk is full; the failed change was rolled back" in err
+    )

@@ -97,3 +97,27 @@ def test_a_dotenv_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
         load_settings({}, env_file)
     assert error.value.variable == str(env_file)
     assert "save it as UTF-8" in str(error.value)
+
+
+def test_a_home_folder_in_paths_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "kb").mkdir()
+    settings = settings_from_mapping({"SOCIALBOT_DB": "~/x.db", "SOCIALBOT_KB_DIR": "~/kb"})
+    assert (settings.db_path, settings.kb_dir) == (str(tmp_path / "x.db"), tmp_path / "kb")
+
+
+def test_a_dotenv_file_that_cannot_be_read_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.config
+
+    def refuse(*args: object, **kwargs: object) -> None:  # chmod 000 does not stop root
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(bot.config, "dotenv_values", refuse)
+    env_file = tmp_path / ".env"
+    env_file.write_text("SOCIALBOT_LANG=en\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot be read: Permission denied$"):
+        load_settings({}, env_file)

@@ -141,7 +141,10 @@ def _write_lock_held(path: Path, seconds: float) -> Iterator[None]:
         text=True,
     ) as holder:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        yield
+        try:
+            yield
+        finally:
+            holder.kill()
 
 
 def test_a_write_that_reads_first_waits_for_another_process(fresh_store: Store) -> None:
@@ -157,3 +160,17 @@ def test_opening_waits_for_another_process_that_is_writing(db_path: Path) -> Non
         store = Store(db_path)
     assert migrations.pending(store.db) == []
     store.close()
+
+
+def test_opening_an_up_to_date_database_writes_nothing(db_path: Path) -> None:
+    """So a read-only file can be read, and a CLI command never waits for a server's write."""
+    Store(db_path).close()
+    opened = threading.Event()
+
+    def open_store() -> None:
+        Store(db_path).close()
+        opened.set()
+
+    with _write_lock_held(db_path, 60):
+        threading.Thread(target=open_store, daemon=True).start()
+        assert opened.wait(timeout=10)

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,17 @@ class EntryErrors(Exception):
         self.errors = errors
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# The implicit types kept: null (an empty value) and '<<' merge keys; no bool, int, float, date.
+_UNTYPED_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")
+
+
 class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader, but dates stay text: the validator parses them and names the field
-    (PyYAML itself stops with a bare ValueError on a date such as 2026-13-45); and a key given
-    twice is an error, where YAML would silently keep the last value."""
+    """YAML's safe loader, but every value stays text as written (an empty value or ``null``
+    is None): ``id: 010``, ``title: Yes`` and ``tags: [on]`` keep their characters where YAML
+    would read 8, True and [True], and the validator parses dates itself, naming the field
+    (PyYAML stops with a bare ValueError on a date such as 2026-13-45). A key given twice is
+    an error, where YAML would silently keep the last value."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[str] = set()
@@ -92,18 +99,19 @@ class _FrontMatterLoader(yaml.SafeLoader):
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag in _UNTYPED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
 def parse_markdown(text: str, source: str) -> Entry:
     """Parse one Markdown entry; raise :class:`EntryErrors` describing every problem found."""
-    lines = text.splitlines()
+    lines = _LINE_BREAK.split(text)  # not splitlines(): a body may hold U+2028, form feeds, ...
     if not lines or lines[0].strip() != "---":
         raise EntryErrors([EntryError(source, "must start with a '---' front matter line", line=1)])
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+        # At the start of its line: an indented --- belongs to a value that spans lines.
+        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
     except StopIteration:
         raise EntryErrors(
             [EntryError(source, "front matter is not closed with a '---' line", line=1)]
@@ -112,6 +120,8 @@ def parse_markdown(text: str, source: str) -> Entry:
         meta = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader) or {}
     except ValueError as exc:  # a value YAML itself cannot build, e.g. an explicit !!timestamp
         raise EntryErrors([EntryError(source, f"invalid YAML value: {exc}")]) from None
+    except RecursionError:  # thousands of nested [ or {
+        raise EntryErrors([EntryError(source, "invalid YAML: nested too deeply")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
@@ -142,6 +152,11 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     )
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
+    twice = sorted({c for c in reader.fieldnames if c and reader.fieldnames.count(c) > 1})
+    if twice:
+        raise EntryErrors(
+            [EntryError(source, f"column(s) given twice: {', '.join(twice)}", line=1)]
+        )
     missing = [c for c in ("id", "title", "body", "lang") if c not in reader.fieldnames]
     if missing:
         raise EntryErrors(
@@ -217,13 +232,14 @@ def _date(text: str) -> dt.date:
 
 
 def _column_names(cells: Iterable[str]) -> set[str]:
-    return {c.strip().lower() for c in cells}
+    return {c.strip().strip('"').strip().lower() for c in cells}
 
 
 def to_markdown(entry: Entry) -> str:
     """Render ``entry`` in the knowledge-base Markdown format."""
-    out = ["---", f"id: {entry.id}", f"title: {_scalar(entry.title)}", f"lang: {entry.lang}"]
-    out.append("tags: [" + ", ".join(_scalar(t) for t in entry.tags) + "]")
+    out = ["---", f"id: {_scalar(entry.id)}", f"title: {_scalar(entry.title)}"]
+    out.append(f"lang: {entry.lang}")
+    out.append(f"tags: {_flow_list(entry.tags)}")
     if entry.questions:
         out.append("questions:")
         out.extend(f"  - {_scalar(q)}" for q in entry.questions)
@@ -281,8 +297,13 @@ def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Pa
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if is_entry_file(p))
-            for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+            try:
+                children = sorted(path.iterdir())
+            except OSError as exc:
+                errors.append(EntryError(str(path), f"cannot be read: {exc.strerror or exc}"))
+                continue
+            found = [p for p in children if is_entry_file(p)]
+            for sub in (p for p in children if p.is_dir()):
                 if not sub.name.startswith(".") and _holds_entry_files(sub):
                     log.warning("%s: skipped; name it to import the entries in it", sub)
         elif path.is_file():
@@ -340,6 +361,8 @@ def _validated(
     entry_id = str(meta.get("id") or "")
     if entry_id and not ID_PATTERN.match(entry_id):
         fail("id", f"{entry_id!r} must be kebab-case: lowercase letters, digits and hyphens")
+    if entry_id == "readme":  # its file, README.md, would be skipped as a folder's read-me
+        fail("id", "'readme' is kept for a folder's README.md; choose another id")
     if entry_id and expected_id is not None and entry_id != expected_id:
         fail("id", f"{entry_id!r} must equal the file name {expected_id!r}")
     lang = str(meta.get("lang") or "").strip().lower()
@@ -387,6 +410,12 @@ def _string_list(value: Any, key: str, fail: Any) -> tuple[str, ...]:
 
 def _split(raw: str | None) -> list[str]:
     return [part.strip() for part in (raw or "").split(";") if part.strip()]
+
+
+def _flow_list(values: Sequence[str]) -> str:
+    """A YAML flow list (``[a, 'b, c']``) that reads back as exactly ``values``."""
+    dumped = yaml.safe_dump(list(values), allow_unicode=True, default_flow_style=True, width=10_000)
+    return dumped.strip()
 
 
 def _scalar(value: str) -> str:

@@ -404,15 +404,3 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("year", "years", "jaar", "jaren", "jaarlijks", "annual", "yearly"),
     ("date", "dates", "datum", "datums"),
 )
-
-
-def synonym_map() -> dict[str, tuple[str, ...]]:
-    """Each word mapped to the other words of its group(s)."""
-    mapping: dict[str, list[str]] = {}
-    for group in SYNONYM_GROUPS:
-        for word in group:
-            others = mapping.setdefault(word, [])
-            for other in group:
-                if other != word and other not in others:
-                    others.append(other)
-    return {word: tuple(others) for word, others in mapping.items()}

@@ -124,6 +124,15 @@ def test_manager_dm_names_asker_channel_and_guess() -> None:
     assert "best guess: *Wie mag posten?*" in text(blocks)
 
 
+def test_manager_dm_of_a_question_from_the_app_home_says_direct_message() -> None:
+    home = StoredQuestion(
+        1, "2026-11-27T10:00:00+00:00", "U1", "U1", "Twee\nregels", "nl", False, None, 0.2
+    )
+    shown = text(b.manager_request_blocks(home, None, "en"))
+    assert "<@U1> asked in a direct message:\\n>Twee\\n>regels" in shown  # JSON text
+    assert "<#U1>" not in shown
+
+
 def test_shared_answer_has_no_private_buttons() -> None:
     answer = Answer("q", "nl", True, 0.9, Hit(ENTRY, 0.9), [])
     shared = b.shared_blocks(b.answer_blocks(answer, 1, shareable=True), "U1", "q?", "nl")

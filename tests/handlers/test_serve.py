@@ -13,7 +13,7 @@ from bot.errors import ConfigError
 from handlers.serve import RedactSecrets, check_bot_token
 
 
-def logged(name: str, *calls: tuple[object, ...]) -> str:
+def logged(name: str, *calls: tuple[object, ...], exc_info: bool = False) -> str:
     """What a handler with the redaction filter writes for ``logger.warning(*call)`` each, on
     a logger of its own (pytest hangs its capture handlers on a logger once it has run)."""
     stream = io.StringIO()
@@ -24,7 +24,7 @@ def logged(name: str, *calls: tuple[object, ...]) -> str:
     logger.propagate = False
     try:
         for call in calls:
-            logger.warning(*call)
+            logger.warning(*call, exc_info=exc_info)
     finally:
         logger.removeHandler(handler)
     return stream.getvalue()
@@ -52,6 +52,15 @@ def test_a_log_call_with_bad_arguments_neither_raises_nor_leaks() -> None:
     )  # a library's mistake, with a token
     assert "%d items" in output and "do not fit the format" in output
     assert "xoxb-123-456-abc" not in output and "xoxb-[redacted]" in output
+
+
+def test_tracebacks_are_redacted_too() -> None:
+    try:
+        raise RuntimeError("refused xoxb-123-456-abc, secret my-signing-secret-value")
+    except RuntimeError:
+        output = logged("traceback-test", ("the call failed",), exc_info=True)
+    assert "Traceback" in output and "RuntimeError: refused xoxb-[redacted]" in output
+    assert "xoxb-123-456-abc" not in output and "my-signing-secret-value" not in output
 
 
 class _NotSlack(BaseHTTPRequestHandler):

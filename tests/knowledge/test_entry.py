@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,16 @@ def test_spreadsheet_csv_exports_are_read(tmp_path: Path) -> None:
     assert entries["bom"].title == "T?"
 
 
+def test_a_semicolon_csv_with_quoted_headers_is_read() -> None:
+    text = '"id";"title";"body";"lang"\n"quoted";"T";"B";"en"\n'  # R's write.csv2, "quote all"
+    assert [e.id for e in parse_csv(text, "faq.csv")] == ["quoted"]
+
+
+def test_a_csv_column_given_twice_is_an_error() -> None:
+    with pytest.raises(EntryErrors, match="column.s. given twice: title"):
+        parse_csv("id,title,body,lang,Title\ndup,First,B,en,Second\n", "faq.csv")
+
+
 def test_broken_csv_is_reported_not_raised() -> None:
     text = 'id,title,body,lang,tags,questions\nbig,T,"' + "a" * 200_000 + '",en,,\n'
     with pytest.raises(EntryErrors, match="not valid CSV"):
@@ -167,20 +178,49 @@ def test_broken_csv_is_reported_not_raised() -> None:
 
 @pytest.mark.parametrize(
     "title",
-    ["Plain title?", "Title: with a colon", "'Quoted' start", "# hash start", "Ja/nee: één ding"],
+    [
+        "Plain title?",
+        "Title: with a colon",
+        "'Quoted' start",
+        "# hash start",
+        "Ja/nee: één ding",
+        "Two lines,\n---\nthe second after a rule",
+    ],
 )
 def test_markdown_round_trip_is_lossless(title: str) -> None:
     entry = Entry(
         id="round-trip",
         title=title,
         lang="nl",
-        body="Line one.\n\n- a list\n- [link](https://example.com)",
-        tags=("crisis", "c: d"),
+        body="Line one.\n\n- a list\n- [link](https://example.com)\nLine\u2028separator, \x0c feed",
+        tags=("crisis", "c: d", "social, media", "a]b", "on"),
         questions=("Vraag: één?", "yes"),
         owner="U0123ABCD",
         updated="2026-01-02",
     )
     assert parse_markdown(to_markdown(entry), "round-trip.md") == entry
+
+
+@pytest.mark.parametrize("entry_id", ["010", "yes", "no", "null", "2026", "1e3"])
+def test_ids_that_yaml_would_read_as_other_things_round_trip(entry_id: str) -> None:
+    entry = Entry(id=entry_id, title="T", lang="en", body="B", updated="2026-01-02")
+    assert parse_markdown(to_markdown(entry), f"{entry_id}.md") == entry
+
+
+def test_values_keep_the_characters_they_are_written_with() -> None:
+    text = (
+        GOOD.replace("id: good-entry", "id: 010")
+        .replace('title: "Wat is de conversatiegids?"', "title: Yes")
+        .replace("tags: [beleid]", "tags: [on, no, 12.50]")
+        .replace("owner: U0123ABCD", "owner: 0123")
+    )
+    entry = parse_markdown(text, "kb/010.md")  # YAML would read 8, True, [True, False, 12.5]
+    assert (entry.id, entry.title, entry.tags, entry.owner) == (
+        "010",
+        "Yes",
+        ("on", "no", "12.50"),
+        "0123",
+    )
 
 
 def test_fixture_files_round_trip(fixture_entries: list[Entry]) -> None:
@@ -278,3 +318,31 @@ def test_a_file_that_is_not_utf8_says_to_save_it_as_utf8(tmp_path: Path) -> None
     )
     with pytest.raises(EntryErrors, match=r"cp1252.md: is not UTF-8 text .*; save it as UTF-8"):
         load_paths([tmp_path])
+
+
+def test_the_id_readme_is_refused_as_its_file_would_be_skipped() -> None:
+    with pytest.raises(EntryErrors, match="'readme' is kept for a folder's README.md"):
+        parse_csv("id,title,body,lang\nreadme,How to read me,Read the docs,en\n", "faq.csv")
+
+
+def test_yaml_nested_too_deeply_is_reported_not_raised() -> None:
+    text = GOOD.replace("tags: [beleid]", "tags: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(EntryErrors, match="nested too deeply"):
+        parse_markdown(text, "kb/good-entry.md")
+
+
+def test_a_folder_that_cannot_be_read_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    iterdir = Path.iterdir
+
+    def refuse(path: Path) -> Iterator[Path]:  # chmod 000 does not stop root, who runs CI
+        if path == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return iterdir(path)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(EntryErrors, match="locked: cannot be read: Permission denied"):
+        load_paths([locked])
