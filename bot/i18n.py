@@ -88,6 +88,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Thanks, we use your feedback to improve the knowledge base. "
         "Would you like to ask the conversation manager?",
     },
+    "manager_forwarded_by": {
+        "nl": "Doorgestuurd door <@{user}>.",
+        "en": "Forwarded by <@{user}>.",
+    },
+    "manager_unreachable": {
+        "nl": "Ik kon de conversatiemanager nu niet bereiken. Je verzoek is bewaard; probeer het "
+        "later opnieuw, of spreek {managers} direct aan.",
+        "en": "I couldn't reach the conversation manager just now. Your request was saved; try "
+        "again later, or contact {managers} directly.",
+    },
+    "share_impossible": {
+        "nl": "Ik kan in dit gesprek niet posten. Nodig mij uit in het kanaal, of kopieer het "
+        "antwoord.",
+        "en": "I can't post in this conversation. Invite me to the channel, or copy the answer.",
+    },
     "manager_sent": {
         "nl": "Je vraag is doorgestuurd naar de conversatiemanager. Je krijgt een bericht.",
         "en": "Your question was sent to the conversation manager. You'll hear back.",

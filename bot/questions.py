@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,8 +27,9 @@ Clock = Callable[[], dt.datetime]
 # "thanks!" must not be answered with the entry on responding to praise.
 _HELP, _GREETING, _THANKS, _FILLER = "help", "greeting", "thanks", "filler"
 SMALL_TALK_WORDS: dict[str, tuple[str, str | None]] = {
-    **{w: (_HELP, "en") for w in ("help", "usage")},
-    **{w: (_HELP, "nl") for w in ("hulp", "uitleg")},
+    **{w: (_HELP, "en") for w in ("help", "usage", "testing", "question")},
+    **{w: (_HELP, "nl") for w in ("hulp", "uitleg", "testje", "vraag", "vraagje")},
+    **{w: (_HELP, None) for w in ("test", "sorry")},  # "hallo, ik heb een vraag": how to ask
     **{w: (_GREETING, "en") for w in ("hi", "hello", "morning", "afternoon", "evening")},
     **{w: (_GREETING, "nl") for w in ("hoi", "hallo", "dag", "hoihoi", "goeiemorgen",
                                        "goedemorgen", "goeiemiddag", "goedemiddag",
@@ -43,12 +45,14 @@ SMALL_TALK_WORDS: dict[str, tuple[str, str | None]] = {
                                      "merci", "bedankd")},
     **{w: (_FILLER, "en") for w in ("you", "very", "much", "a", "lot", "good", "great", "nice",
                                      "all", "everyone", "there", "perfect", "it", "this",
-                                     "that", "helps", "helped")},
+                                     "that", "helps", "helped", "yes", "no", "i", "have",
+                                     "got")},
     **{w: (_FILLER, "nl") for w in ("je", "jullie", "u", "wel", "heel", "erg", "veel",
                                      "allemaal", "iedereen", "fijn", "prima", "mooi", "dat",
-                                     "helpt", "geholpen", "echt")},
+                                     "helpt", "geholpen", "echt", "ja", "nee", "ik", "heb",
+                                     "een")},
     **{w: (_FILLER, None) for w in ("ok", "oke", "okay", "oké", "okido", "top", "super",
-                                     "cool", "socialbot")},
+                                     "cool", "socialbot", "haha", "hahaha", "lol", "oh", "ah")},
 }  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 _SLACK_EMOJI = re.compile(r":[a-z0-9_+'-]+:")  # Slack writes emoji in text as :name:
@@ -67,13 +71,16 @@ class SmallTalk:
 def small_talk(text: str) -> SmallTalk | None:
     """``text`` (a command, mention or DM without the bot's name) as small talk, or None
     when it may be a question for the knowledge base."""
-    if text.strip() in ("", "?"):
-        return SmallTalk("usage", None)
-    words = _WORD.findall(_SLACK_EMOJI.sub(" ", text.lower()))
+    rest = _SLACK_EMOJI.sub(" ", text.lower())
+    words = _WORD.findall(rest)
+    if not words:  # emoji alone are a reaction; digits, "???" or stray marks: how to ask
+        reaction = rest != text.lower() or any(unicodedata.category(c) == "So" for c in rest)
+        plain = not any(c.isalnum() or c == "?" for c in rest)
+        return SmallTalk("welcome" if reaction and plain else "usage", None)
     known = [SMALL_TALK_WORDS[w] for w in words if w in SMALL_TALK_WORDS]
     if len(known) < len(words):
         return None
-    kinds = {kind for kind, _ in known}  # empty for emoji or punctuation alone: a reaction
+    kinds = {kind for kind, _ in known}
     lang = next((lang for _, lang in known if lang), None)
     return SmallTalk("usage" if kinds & {_HELP, _GREETING} else "welcome", lang)
 
@@ -108,10 +115,12 @@ class StoredQuestion:
 
 @dataclass(frozen=True)
 class ManagerRequest:
-    """A question handed to the conversation manager, with socialbot's best guess."""
+    """A question handed to the conversation manager, with socialbot's best guess, by
+    ``requested_by`` (the asker, or someone who saw the answer in a channel)."""
 
     question: StoredQuestion
     best_guess: Entry | None
+    requested_by: str
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ class QuestionService:
             db.table("manager_requests").insert(
                 {"question_id": question_id, "user_id": user_id, "requested_at": self._now()}
             )
-        return ManagerRequest(question, self._entry_or_none(question.entry_id))
+        return ManagerRequest(question, self._entry_or_none(question.entry_id), user_id)
 
     def recent(self, user_id: str, limit: int = 5) -> list[StoredQuestion]:
         """``user_id``'s latest questions, newest first."""

@@ -6,7 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.errors import NotFound
 from bot.i18n import t
 from bot.services import Services
 from handlers import blocks as b
@@ -23,14 +25,14 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     @after_ack("feedback", lang)
     def feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         helpful = action["action_id"] == b.HELPFUL
-        question = questions.feedback(int(action["value"]), body["user"]["id"], helpful)
+        question = questions.feedback(_question_id(action["value"]), body["user"]["id"], helpful)
         text = t("feedback_thanks" if helpful else "feedback_sorry", question.lang)
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     @after_ack("suggestion", lang)
     def show_entry(action: dict[str, Any], respond: Respond) -> None:
-        question_id, entry_id = action["value"].split(":", 1)
-        question = questions.get(int(question_id))
+        question_id, _, entry_id = action["value"].partition(":")
+        question = questions.get(_question_id(question_id))
         entry = questions.entry(entry_id)
         respond(
             text=entry.title,
@@ -53,7 +55,7 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     def share(
         body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        asked = questions.stored_answer(int(action["value"]))
+        asked = questions.stored_answer(_question_id(action["value"]))
         channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
         public = b.shared_blocks(
             b.answer_blocks(asked.answer, asked.question_id),
@@ -61,29 +63,45 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
             asked.answer.question,
             asked.answer.lang,
         )
-        client.chat_postMessage(channel=channel, text=b.fallback_text(asked.answer), blocks=public)
+        try:
+            client.chat_postMessage(
+                channel=channel, text=b.fallback_text(asked.answer), blocks=public
+            )
+        except SlackApiError as error:  # a DM between others, a private channel without socialbot
+            if error.response.get("error") not in _NOT_A_MEMBER:
+                raise
+            respond(
+                text=t("share_impossible", asked.answer.lang),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
         respond(delete_original=True)
 
     @after_ack("ask the manager", lang)
     def ask_manager(
         body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        request = questions.request_manager(int(action["value"]), body["user"]["id"])
-        dm = b.manager_request_blocks(request.question, request.best_guess, request.question.lang)
-        failures: list[Exception] = []
-        for manager in services.settings.conversation_managers:
+        request = questions.request_manager(_question_id(action["value"]), body["user"]["id"])
+        dm = b.manager_request_blocks(request, request.question.lang)
+        managers = services.settings.conversation_managers
+        reached = 0
+        for manager in managers:
             try:  # one manager who cannot be reached must not keep the others from hearing
                 client.chat_postMessage(channel=manager, text=request.question.question, blocks=dm)
-            except Exception as error:  # noqa: BLE001 - logged; raised below if nobody heard
+                reached += 1
+            except Exception as error:  # noqa: BLE001 - logged; the user is told below
                 log_failure(f"ask the manager: DM to {manager}", error)
-                failures.append(error)
-        if failures and len(failures) == len(services.settings.conversation_managers):
-            raise failures[0]
-        respond(
-            text=t("manager_sent", request.question.lang),
-            response_type="ephemeral",
-            replace_original=False,
+        text = (
+            t("manager_sent", request.question.lang)
+            if reached
+            else t(
+                "manager_unreachable",
+                request.question.lang,
+                managers=", ".join(f"<@{m}>" for m in managers),
+            )
         )
+        respond(text=text, response_type="ephemeral", replace_original=False)
 
     @after_ack("home: ask", lang)
     def open_ask_modal(body: dict[str, Any], client: WebClient) -> None:
@@ -115,6 +133,17 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     ):
         app.action(action_id)(ack=ack_only, lazy=[work])
     app.view(b.ASK_MODAL)(ask_from_modal)
+
+
+# Slack's errors for a conversation socialbot cannot post in.
+_NOT_A_MEMBER = ("channel_not_found", "not_in_channel", "is_archived")
+
+
+def _question_id(value: str) -> int:
+    """A button's question id; a value that is none (an old or forged button) is not found."""
+    if not value.isdigit():
+        raise NotFound(f"button value {value!r} is not a question id")
+    return int(value)
 
 
 def _modal_question(view: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 from bot.config import USER_ID
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer, Entry, Hit
-from bot.questions import StoredQuestion, WeeklyStats
+from bot.questions import ManagerRequest, StoredQuestion, WeeklyStats
 
 # Slack allows 3,000 characters in a section; an answer longer than this is trimmed.
 ANSWER_CHARS = 2_500
@@ -32,6 +32,8 @@ SECTION_CHARS = 2_900
 # Longer titles and questions are cut short: they share a section with other text.
 TITLE_CHARS = 300
 QUESTION_CHARS = 2_000
+# A user mention as Slack writes it in text: <@U0123ABCD> or <@U0123ABCD|name>.
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 # action_ids: one name per button, shared with handlers/actions.py.
 HELPFUL = "feedback_helpful"
@@ -64,13 +66,28 @@ def trim(text: str, limit: int) -> tuple[str, bool]:
     """``text`` cut at a paragraph, line or word boundary before ``limit``; and whether it was."""
     if len(text) <= limit:
         return text, False
-    cut = text[:limit]
+    return text[: _cut(text, limit)].rstrip() + " …", True
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at paragraph, line or word
+    boundaries (a link or a word is not cut in two where there is another place)."""
+    result: list[str] = []
+    while len(text) > limit:
+        cut = _cut(text, limit)
+        result.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*result, text] if text else result
+
+
+def _cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` for a first part of at most ``limit`` characters: the last
+    paragraph, line or word boundary in the second half of it, or else at ``limit``."""
     for boundary in ("\n\n", "\n", " "):
-        position = cut.rfind(boundary)
+        position = text.rfind(boundary, 0, limit)
         if position > limit // 2:
-            cut = cut[:position]
-            break
-    return cut.rstrip() + " …", True
+            return position
+    return limit
 
 
 def answer_blocks(answer: Answer, question_id: int, shareable: bool = False) -> Blocks:
@@ -132,8 +149,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
 
 def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blocks:
     """A whole entry (split over sections when long), e.g. after 'read more' or a suggestion."""
-    text = to_mrkdwn(entry.body)
-    chunks = [text[i : i + SECTION_CHARS] for i in range(0, len(text), SECTION_CHARS)][:40]
+    chunks = pieces(to_mrkdwn(entry.body), SECTION_CHARS)[:40]
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{_title(entry)}*"))]
     blocks.extend(SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]))
@@ -170,8 +186,10 @@ def text_blocks(text: str) -> Blocks:
     return _dicts([SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def manager_request_blocks(question: StoredQuestion, best: Entry | None, lang: str) -> Blocks:
-    """The DM to the conversation manager: the question, who asked, where, the best guess."""
+def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
+    """The DM to the conversation manager: the question, who asked, where, the best guess,
+    and who forwarded it when that was someone else."""
+    question, best = request.question, request.best_guess
     # A DM's channel is D…; a question from the App Home is stored with the asker's U… id.
     where = (
         t("a_direct_message", lang)
@@ -191,6 +209,8 @@ def manager_request_blocks(question: StoredQuestion, best: Entry | None, lang: s
         if best
         else t("manager_no_guess", lang)
     )
+    if request.requested_by != question.user_id:
+        text += "\n" + t("manager_forwarded_by", lang, user=request.requested_by)
     return _dicts(
         [
             SectionBlock(text=MarkdownTextObject(text=text)),
@@ -312,6 +332,13 @@ def _title(entry: Entry) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def typed_text(text: str) -> str:
+    """A message's or command's text as the user typed it: Slack escapes &, < and > (and
+    writes a mention as <@U…>); mentions are left out, the rest unescaped."""
+    text = _MENTION.sub(" ", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
 def _dicts(blocks: Sequence[Block]) -> Blocks:

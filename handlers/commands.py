@@ -10,7 +10,7 @@ from bot.i18n import t
 from bot.questions import small_talk
 from bot.services import Services
 from handlers import jobs as answer_jobs
-from handlers.blocks import text_blocks
+from handlers.blocks import text_blocks, typed_text
 from handlers.jobs import Jobs
 
 
@@ -20,7 +20,7 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
 
     @app.command("/ask")
     def ask(ack: Ack, command: dict[str, Any]) -> None:
-        text = (command.get("text") or "").strip()
+        text = typed_text(command.get("text") or "")
         chat = small_talk(text)
         if chat:
             reply = t(chat.reply, chat.lang or lang)

@@ -4,21 +4,28 @@ ignored, so Slack never gets a 404 and never retries."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.services import Services
+from handlers.blocks import typed_text
 from handlers.jobs import Jobs, reply
 
 log = logging.getLogger(__name__)
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+# Subtypes of a new message from a person: with a file, or a thread reply also sent to the channel.
+_TYPED_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
 def is_human_message(event: dict[str, Any]) -> bool:
     """A new message typed by a person: not a bot's, not an edit, a join or another subtype."""
-    return not event.get("bot_id") and not event.get("subtype") and bool(event.get("user"))
+    return (
+        not event.get("bot_id")
+        and event.get("subtype") in _TYPED_SUBTYPES
+        and bool(event.get("user"))
+        and bool(event.get("channel"))
+        and isinstance(event.get("text") or "", str)
+    )
 
 
 def register(app: App, services: Services, jobs: Jobs) -> None:
@@ -33,13 +40,20 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         if allowed and event.get("channel") not in allowed:
             log.info("mention in %s ignored: not in SOCIALBOT_CHANNELS", event.get("channel"))
             return
-        question = _MENTION.sub(" ", event.get("text") or "").strip()
-        thread = event.get("thread_ts") or event["ts"]
-        reply(jobs, question, event["user"], event["channel"], thread, "mention")
+        thread = event.get("thread_ts") or event.get("ts")
+        reply(
+            jobs,
+            typed_text(event.get("text") or ""),
+            event["user"],
+            event["channel"],
+            thread,
+            "mention",
+        )
 
     @app.event("message")
     def direct_message(ack: Ack, event: dict[str, Any]) -> None:
         ack()
         if event.get("channel_type") != "im" or not is_human_message(event):
             return
-        reply(jobs, (event.get("text") or "").strip(), event["user"], event["channel"], None, "dm")
+        text, thread = typed_text(event.get("text") or ""), event.get("thread_ts")
+        reply(jobs, text, event["user"], event["channel"], thread, "dm")  # a reply in its thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import re
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 from bot.config import DEFAULT_SLACK_API_URL, LOG_FORMAT, Settings
 from bot.errors import BotError, ConfigError
@@ -72,9 +74,14 @@ def configure_logging(settings: Settings) -> None:
         handler.addFilter(redact)
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """Slack's requests at POST /slack/events, a health check at GET /healthz, 404 otherwise."""
+def wsgi_app(app: App, signing_secret: str) -> WsgiApp:
+    """Slack's requests at POST /slack/events, a health check at GET /healthz, 404 otherwise.
+
+    A request to /slack/events without Slack's valid signature gets 401 before it is read
+    any further: junk from anyone on the network never reaches Bolt's parsing.
+    """
     slack = SlackRequestHandler(app, path="/slack/events")
+    verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -82,6 +89,9 @@ def wsgi_app(app: App) -> WsgiApp:
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"ok\n"]
         if path == "/slack/events":
+            if not _signed_by_slack(environ, verifier):
+                start_response("401 Unauthorized", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"invalid request\n"]
             try:
                 result: Iterable[bytes] = slack(environ, start_response)
             except ValueError as exc:  # a body Bolt cannot parse (bad JSON), before any reply
@@ -95,12 +105,25 @@ def wsgi_app(app: App) -> WsgiApp:
     return application
 
 
+def _signed_by_slack(environ: dict[str, Any], verifier: SignatureVerifier) -> bool:
+    """Whether the request carries Slack's signature of its body, made in the last 5
+    minutes; the body is kept for Bolt to read."""
+    try:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:  # a Content-Length that is no number
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    return timestamp.isdigit() and verifier.is_valid(body, timestamp, signature)
+
+
 def http_server(services: Services, jobs: Jobs, host: str, port: int, threads: int) -> Any:
     """socialbot's WSGI app on a waitress server (not yet running); port 0 picks a free one."""
     import waitress
 
     return waitress.create_server(
-        wsgi_app(build_app(services, jobs)),
+        wsgi_app(build_app(services, jobs), services.settings.slack_signing_secret),
         host=host,
         port=port,
         threads=threads,

@@ -91,7 +91,9 @@ def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
     def ask(ack):  # type: ignore[no-untyped-def]
         ack()
 
-    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=threads)
+    server = waitress.create_server(
+        wsgi_app(app, SECRET), host="127.0.0.1", port=0, threads=threads
+    )
     port.put(server.effective_port)
     server.run()
 

@@ -131,6 +131,14 @@ def test_stored_answer_rebuilds_what_was_shown(questions: QuestionService) -> No
         ("ok top", "welcome", None),
         ("goed, bedankt", "welcome", "nl"),
         (":+1:", "welcome", None),
+        ("👍", "welcome", None),
+        ("???", "usage", None),
+        ("12345", "usage", None),
+        ("\x00\x00", "usage", None),
+        ("test", "usage", None),
+        ("hallo, ik heb een vraag", "usage", "nl"),
+        ("I have a question", "usage", "en"),
+        ("haha ja", "welcome", "nl"),
     ],
 )
 def test_small_talk_gets_a_reply_of_its_own(text: str, reply: str, lang: str | None) -> None:
@@ -148,6 +156,8 @@ def test_small_talk_gets_a_reply_of_its_own(text: str, reply: str, lang: str | N
         "Dag van de Aarde",
         "how are you supposed to answer trolls?",
         "hoe gaat het met ons budget?",
+        "ik heb een vraag over ons crisisplan",
+        "test post op LinkedIn",
     ],
 )
 def test_questions_are_not_small_talk(text: str) -> None:

@@ -564,3 +564,78 @@ def test_small_talk_in_the_home_modal_gets_a_reply_not_an_answer(running: Runnin
     assert post.params["channel"] == "U1"
     assert post.params["text"] == t("welcome", "nl")
     assert running.questions() == []  # not counted as a question
+
+
+def test_text_arrives_as_typed_and_a_dm_in_a_thread_is_answered_there(running: Running) -> None:
+    event = {
+        "type": "message",
+        "subtype": "file_share",  # a screenshot with the question
+        "channel_type": "im",
+        "user": "U3",
+        "channel": "D3",
+        "ts": "1700000003.000200",
+        "thread_ts": "1700000003.000100",
+        "text": "Mag ik R&amp;D-resultaten &lt;intern&gt; posten? <@UBOT>",
+        "files": [{"id": "F1", "name": "screenshot.png"}],
+    }
+    running.event(event)
+    (post,) = running.slack.wait_for("chat.postMessage")
+    assert (post.params["channel"], post.params["thread_ts"]) == ("D3", "1700000003.000100")
+    (asked,) = running.questions()
+    assert asked["question"] == "Mag ik R&D-resultaten <intern> posten?"
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3"])
+def test_a_button_with_a_value_that_is_no_question_id_is_not_found(
+    running: Running, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    running.click(b.HELPFUL, value)
+    (reply,) = running.slack.wait_for("response_url")
+    assert reply.params["text"] == t("not_found", "nl")
+    assert "Traceback" not in caplog.text
+
+
+def test_a_question_forwarded_by_someone_else_names_them_for_the_manager(
+    running: Running,
+) -> None:
+    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
+    running.click(b.ASK_MANAGER, str(question_id), user="U9", channel="C1")
+    (dm,) = running.slack.wait_for("chat.postMessage")
+    text = all_text(dm.params["blocks"])
+    assert "<@U1> vroeg in <#C1>" in text and "Doorgestuurd door <@U9>." in text
+
+
+def test_a_manager_who_cannot_be_reached_at_all_is_named_to_the_user(running: Running) -> None:
+    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
+    running.slack.fail("chat.postMessage", error="channel_not_found")
+    running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
+    (told,) = running.slack.wait_for("response_url")
+    assert told.params["text"] == t("manager_unreachable", "nl", managers=f"<@{MANAGER}>")
+    assert running.services.store.db.table("manager_requests").count == 1  # kept
+
+
+def test_sharing_where_socialbot_may_not_post_says_so(running: Running) -> None:
+    question_id = ask_first(running)
+    running.slack.fail("chat.postMessage", error="channel_not_found")  # a DM between two people
+    running.click(b.SHARE, str(question_id), user="U1", channel="DOTHER")
+    (told,) = running.slack.wait_for("response_url")
+    assert told.params["text"] == t("share_impossible", "nl")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ("[1]", {}),
+        ("null", {}),
+        ("payload=null", {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("{}", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}),
+    ],
+    ids=["json list", "json null", "form null", "timestamp not a number"],
+)
+def test_unsigned_junk_is_refused_before_it_is_parsed(
+    running: Running, body: str, headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _, _ = signing.post(f"{running.url}/slack/events", body, headers)
+    assert status == 401
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert running.command("crisis")[0] == 200  # serving goes on
