@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.services import Services
@@ -43,8 +44,25 @@ def build_app(
     events.register(app, services, jobs)
     actions.register(app, services, jobs)
     home.register(app, services)
+    _acknowledge_the_rest(app)
     app.error(_on_error(services))
     return app
+
+
+def _acknowledge_the_rest(app: App) -> None:
+    """Acknowledge what no listener above handles: a button of an older version, a closed
+    modal, an event the app was subscribed to but does not use. Bolt would answer 404, and
+    Slack would show the user an error or retry the event."""
+    anything = re.compile(".*")
+
+    def ignore(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        log.info("%s with nothing to do: acknowledged", body.get("type") or "request")
+
+    app.action(anything)(ignore)
+    app.view(anything)(ignore)
+    app.view_closed(anything)(ignore)
+    app.event(anything)(ignore)
 
 
 def _not_the_token_warning(record: logging.LogRecord) -> bool:

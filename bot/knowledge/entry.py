@@ -29,7 +29,11 @@ TEXT_FIELDS = ("id", "title", "lang", "owner")
 CSV_COLUMNS = ("id", "title", "body", "lang", "tags", "questions")
 CSV_OPTIONAL_COLUMNS = ("owner", "updated")
 CSV_DELIMITERS = (",", ";", "\t")
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?")
+# A date, optionally with a time as YAML writes it (2026-05-12T09:30:00Z): the time is dropped.
+_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[Tt ]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{1,2}(?::?\d{2})?)?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,18 @@ def _files(paths: Iterable[str | Path], errors: list[EntryError]) -> Iterator[Pa
                 errors.append(EntryError(str(path), f"cannot be read: {exc.strerror or exc}"))
                 continue
             found = [p for p in children if is_entry_file(p)]
+            other = [
+                p.name
+                for p in children
+                if p.is_file()
+                and p not in found
+                and not p.name.startswith(".")
+                and not p.name.lower().startswith("readme.")
+            ]
+            if other:  # e.g. an entry saved as .markdown or .txt, which --replace would drop
+                log.warning(
+                    "%s: skipped %s (only .md and .csv files are read)", path, ", ".join(other)
+                )
             for sub in (p for p in children if p.is_dir()):
                 if not sub.name.startswith(".") and _holds_entry_files(sub):
                     log.warning("%s: skipped; name it to import the entries in it", sub)

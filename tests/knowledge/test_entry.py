@@ -72,7 +72,13 @@ def test_bad_file_names_file_field_and_line(
 
 @pytest.mark.parametrize(
     ("written", "read"),
-    [("2026-05-01", "2026-05-01"), ("2026-5-1", "2026-05-01"), ("2026-05-01 10:30", "2026-05-01")],
+    [
+        ("2026-05-01", "2026-05-01"),
+        ("2026-5-1", "2026-05-01"),
+        ("2026-05-01 10:30", "2026-05-01"),
+        ("2026-05-01T10:30:00.5Z", "2026-05-01"),
+        ("2026-05-01 10:30:00 +02:00", "2026-05-01"),
+    ],
 )
 def test_dates_are_read_as_yaml_writes_them(written: str, read: str) -> None:
     text = GOOD.replace("updated: 2026-05-12", f"updated: {written}")
@@ -80,7 +86,8 @@ def test_dates_are_read_as_yaml_writes_them(written: str, read: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "written", ["2026-13-45", "2026-02-30", "next week", "!!timestamp 2026-13-01"]
+    "written",
+    ["2026-13-45", "2026-02-30", "next week", "!!timestamp 2026-13-01", "2026-01-01T25:99junk"],
 )
 def test_an_impossible_date_names_the_field(written: str) -> None:
     text = GOOD.replace("updated: 2026-05-12", f"updated: {written}")
@@ -306,6 +313,18 @@ def test_a_folder_is_read_without_its_subfolders_which_are_named(
         "first-hour",
         "top",
     ]
+
+
+def test_files_of_other_kinds_in_a_folder_are_named_as_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path, "top.md", GOOD.replace("good-entry", "top"))
+    write(tmp_path, "later.markdown", GOOD.replace("good-entry", "later"))
+    write(tmp_path, "README.md", "# Our knowledge base")
+    write(tmp_path, ".DS_Store", "")
+    assert [e.id for e in load_paths([tmp_path])] == ["top"]
+    assert f"{tmp_path}: skipped later.markdown (only .md and .csv files are read)" in caplog.text
+    assert "README" not in caplog.text and "DS_Store" not in caplog.text
 
 
 def test_language_is_read_in_any_case() -> None:

@@ -639,3 +639,13 @@ def test_unsigned_junk_is_refused_before_it_is_parsed(
     assert status == 401
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert running.command("crisis")[0] == 200  # serving goes on
+
+
+def test_requests_no_listener_uses_are_acknowledged_not_404(running: Running) -> None:
+    old_button = running.click("a_button_of_an_older_version", "1")
+    other_modal = running.send(signing.view_submission_body("another_modal", {}))
+    unused_event = running.event({"type": "reaction_added", "user": "U1"}, event_id="EvReact")
+    assert [old_button[0], other_modal[0], unused_event[0]] == [200, 200, 200]
+    time.sleep(0.2)
+    assert [c.method for c in running.slack.calls if c.method != "auth.test"] == []
+    assert running.questions() == []
