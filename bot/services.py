@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 # questions answered in the same process wait for it (e5: ~3 s for 20 entries).
 BACKFILL_BATCH = 20
 
-# The background embedding of each knowledge base, while it runs: one at a time.
+# The background embedding of each knowledge base, while it runs (one at a time), and the
+# ones asked for again meanwhile: that one runs another round before it ends.
 _backfills: weakref.WeakKeyDictionary[KnowledgeBase, threading.Thread] = weakref.WeakKeyDictionary()
+_asked_again: weakref.WeakSet[KnowledgeBase] = weakref.WeakSet()
 _backfills_lock = threading.Lock()
 
 
@@ -108,10 +110,12 @@ def start_backfill(kb: KnowledgeBase) -> threading.Thread:
     """Embed the entries that lack vectors in a background thread, so a server can answer
     meanwhile (without the model concerned, until its last entry is embedded). When another
     process holds the embedding lease, the thread waits for it to finish or to run out. One
-    thread at a time per knowledge base: while one runs, that one is returned."""
+    thread at a time per knowledge base: while one runs, that one is returned, and runs
+    another round before it ends."""
     with _backfills_lock:
         running = _backfills.get(kb)
         if running is not None and running.is_alive():
+            _asked_again.add(kb)
             return running
         thread = threading.Thread(target=_backfill, args=(kb,), name="backfill", daemon=True)
         _backfills[kb] = thread
@@ -128,7 +132,13 @@ def keep_vectors_complete(kb: KnowledgeBase) -> None:
 
 def _backfill(kb: KnowledgeBase) -> None:
     try:
-        _embed_missing(kb, BACKFILL_BATCH, wait=True)
+        while True:
+            _embed_missing(kb, BACKFILL_BATCH, wait=True)
+            with _backfills_lock:
+                if kb not in _asked_again:
+                    _backfills.pop(kb, None)
+                    return
+                _asked_again.discard(kb)
     finally:
         kb.store.close_thread_connection()
 

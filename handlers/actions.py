@@ -84,11 +84,12 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
     ) -> None:
         request = questions.request_manager(_question_id(action["value"]), body["user"]["id"])
         dm = b.manager_request_blocks(request, request.question.lang)
+        fallback = b.manager_request_fallback(request)
         managers = services.settings.conversation_managers
         reached = 0
         for manager in managers:
             try:  # one manager who cannot be reached must not keep the others from hearing
-                client.chat_postMessage(channel=manager, text=request.question.question, blocks=dm)
+                client.chat_postMessage(channel=manager, text=fallback, blocks=dm)
                 reached += 1
             except Exception as error:  # noqa: BLE001 - logged; the user is told below
                 log_failure(f"ask the manager: DM to {manager}", error)
@@ -141,8 +142,8 @@ _NOT_A_MEMBER = ("channel_not_found", "not_in_channel", "is_archived")
 
 def _question_id(value: str) -> int:
     """A button's question id; a value that is none (an old or forged button) is not found."""
-    if not value.isdigit():
-        raise NotFound(f"button value {value!r} is not a question id")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # SQLite's integers
+        raise NotFound(f"button value {value[:40]!r} is not a question id")
     return int(value)
 
 

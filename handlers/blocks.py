@@ -82,9 +82,12 @@ def pieces(text: str, limit: int) -> list[str]:
 
 def _cut(text: str, limit: int) -> int:
     """Where to cut ``text`` for a first part of at most ``limit`` characters: the last
-    paragraph, line or word boundary in the second half of it, or else at ``limit``."""
+    paragraph, line or word boundary in the second half of it that is not inside a link or
+    mention (<…>), or else at ``limit``."""
     for boundary in ("\n\n", "\n", " "):
         position = text.rfind(boundary, 0, limit)
+        while position > limit // 2 and text.rfind("<", 0, position) > text.rfind(">", 0, position):
+            position = text.rfind(boundary, 0, position)
         if position > limit // 2:
             return position
     return limit
@@ -217,6 +220,12 @@ def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
             ContextBlock(elements=[MarkdownTextObject(text=guess)]),
         ]
     )
+
+
+def manager_request_fallback(request: ManagerRequest) -> str:
+    """The manager DM's notification text: the question, escaped, as typed text may hold
+    <!channel> or a link."""
+    return _short(_escape(request.question.question), QUESTION_CHARS)
 
 
 def home_view(

@@ -115,7 +115,8 @@ def _signed_by_slack(environ: dict[str, Any], verifier: SignatureVerifier) -> bo
     environ["wsgi.input"] = io.BytesIO(body)
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
     signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
-    return timestamp.isdigit() and verifier.is_valid(body, timestamp, signature)
+    number = timestamp.isascii() and timestamp.isdigit()  # "²" is a digit that int() refuses
+    return number and verifier.is_valid(body, timestamp, signature)
 
 
 def http_server(services: Services, jobs: Jobs, host: str, port: int, threads: int) -> Any:

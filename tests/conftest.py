@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,28 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOCIALBOT_SEMANTIC", "off")
     return tmp_path
+
+
+@contextmanager
+def write_lock_held(path: Path, seconds: float) -> Iterator[None]:
+    """Another process holds ``path``'s write lock for ``seconds`` from the block's start."""
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('PRAGMA journal_mode=WAL')\n"
+            "c.execute('BEGIN IMMEDIATE'); c.execute('create table if not exists x (a)')\n"
+            "print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')",
+            str(path),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        try:
+            yield
+        finally:
+            holder.kill()

@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +8,7 @@ import pytest
 from bot import db as db_module
 from bot.db import Store, migrations
 from bot.errors import ConfigError
+from tests.conftest import write_lock_held
 
 
 def test_fresh_database_gets_every_migration(fresh_store: Store) -> None:
@@ -122,33 +119,8 @@ def test_dropping_old_handled_events_uses_an_index(fresh_store: Store) -> None:
     assert any("INDEX" in row[-1] for row in plan), plan
 
 
-@contextmanager
-def _write_lock_held(path: Path, seconds: float) -> Iterator[None]:
-    """Another process holds ``path``'s write lock for ``seconds`` from the block's start."""
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('PRAGMA journal_mode=WAL')\n"
-            "c.execute('BEGIN IMMEDIATE'); c.execute('create table if not exists x (a)')\n"
-            "print('locked', flush=True); time.sleep(float(sys.argv[2])); c.execute('COMMIT')",
-            str(path),
-            str(seconds),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as holder:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        try:
-            yield
-        finally:
-            holder.kill()
-
-
 def test_a_write_that_reads_first_waits_for_another_process(fresh_store: Store) -> None:
-    with _write_lock_held(Path(fresh_store.path), 1.0), fresh_store.transaction() as db:
+    with write_lock_held(Path(fresh_store.path), 1.0), fresh_store.transaction() as db:
         db.table("meta").insert({"key": "k", "value": "v"})  # sqlite-utils reads, then writes
     assert fresh_store.db.execute("select value from meta where key = 'k'").fetchone() == ("v",)
 
@@ -156,7 +128,7 @@ def test_a_write_that_reads_first_waits_for_another_process(fresh_store: Store) 
 def test_opening_waits_for_another_process_that_is_writing(db_path: Path) -> None:
     Store(db_path).close()
     db_path.unlink()  # a new, empty file that another process is writing to first
-    with _write_lock_held(db_path, 1.0):
+    with write_lock_held(db_path, 1.0):
         store = Store(db_path)
     assert migrations.pending(store.db) == []
     store.close()
@@ -171,6 +143,6 @@ def test_opening_an_up_to_date_database_writes_nothing(db_path: Path) -> None:
         Store(db_path).close()
         opened.set()
 
-    with _write_lock_held(db_path, 60):
+    with write_lock_held(db_path, 60):
         threading.Thread(target=open_store, daemon=True).start()
         assert opened.wait(timeout=10)

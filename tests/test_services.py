@@ -13,11 +13,13 @@ import pytest
 
 from bot import services as services_module
 from bot.config import Settings, settings_from_mapping
+from bot.db import Store
 from bot.errors import ConfigError
+from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.semantic import Embedder, Vectors
 from bot.services import Services, build_services, start_backfill
-from tests.conftest import FIXTURE_KB
-from tests.knowledge.test_models import BagOfWords
+from tests.conftest import FIXTURE_KB, write_lock_held
+from tests.knowledge.test_models import BagOfWords, vector_counts
 
 
 class Broken(BagOfWords):
@@ -189,3 +191,41 @@ def test_bad_entries_for_a_new_database_name_the_variable_and_every_problem(
     assert error.value.variable == "SOCIALBOT_KB_DIR"
     assert "one.md: field 'title': is required" in str(error.value)
     assert "one.md: field 'updated': is required" in str(error.value)
+
+
+def test_closing_writes_nothing_when_this_process_never_embedded(db_path: Path) -> None:
+    """A CLI command beside a server's write (or on a read-only file) ends without waiting."""
+    build_services(settings(db_path, "off")).close()
+    closed = threading.Event()
+
+    def run_a_command() -> None:
+        services = build_services(settings(db_path, "off"))
+        services.kb.answer("crisis")
+        services.close()
+        services.close()  # twice is harmless
+        closed.set()
+
+    with write_lock_held(db_path, 60):
+        threading.Thread(target=run_a_command, daemon=True).start()
+        assert closed.wait(timeout=10)
+
+
+def test_a_backfill_asked_for_again_as_it_ends_runs_another_round(
+    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    KnowledgeBase(fresh_store).import_entries(fixture_entries[:-1])
+    kb = KnowledgeBase(fresh_store, embedder=BagOfWords("one"))
+    embed_missing = services_module._embed_missing
+    rounds: list[int] = []
+
+    def then_an_import(kb_: KnowledgeBase, batch: int, wait: bool) -> None:
+        embed_missing(kb_, batch, wait)
+        rounds.append(1)
+        if len(rounds) == 1:  # just after its last look: an import, and the index asks again
+            KnowledgeBase(fresh_store).import_entries(fixture_entries[-1:])
+            assert start_backfill(kb_) is threading.current_thread()
+
+    monkeypatch.setattr(services_module, "_embed_missing", then_an_import)
+    start_backfill(kb).join(timeout=30)
+    assert len(rounds) == 2
+    assert vector_counts(fresh_store) == {"one": 2 * len(fixture_entries)}

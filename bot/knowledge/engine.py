@@ -260,6 +260,8 @@ class KnowledgeBase:
         # configured model, e.g. after an import by a process with fewer models.
         self.on_missing_vectors: Callable[[], object] | None = None
         self._lease = uuid.uuid4().hex  # this instance's name in the embedding lease
+        self._lease_held = False
+        self._lease_lock = threading.Lock()
         self._stopping = threading.Event()
 
     # -- content -------------------------------------------------------------------------
@@ -325,8 +327,10 @@ class KnowledgeBase:
 
     def stop_embedding(self) -> None:
         """Stop embedding after the batch at work, and give the lease back to other processes
-        at once (call before closing the store)."""
-        self._stopping.set()
+        at once if this instance holds it (call before closing the store; a process that
+        never embedded writes nothing)."""
+        with self._lease_lock:
+            self._stopping.set()
         self._give_back_lease()
 
     def _embed(self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int) -> int:
@@ -363,24 +367,30 @@ class KnowledgeBase:
         The lease is one meta row, "<expiry time> <holder>": it can be taken when it is ours
         or has run out.
         """
-        if self._stopping.is_set():
-            return False
         lease = self._lease
-        now = time.time()
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "insert into meta (key, value) values (?, ?) on conflict (key) do update "
-                "set value = excluded.value where meta.value like ? "
-                "or cast(meta.value as real) < ?",
-                [_LEASE, f"{now + LEASE_SECONDS:.0f} {lease}", f"% {lease}", now],
-            )
-            return cursor.rowcount == 1
+        with self._lease_lock:
+            if self._stopping.is_set():
+                return False
+            now = time.time()
+            with self.store.transaction() as db:
+                cursor = db.execute(
+                    "insert into meta (key, value) values (?, ?) on conflict (key) do update "
+                    "set value = excluded.value where meta.value like ? "
+                    "or cast(meta.value as real) < ?",
+                    [_LEASE, f"{now + LEASE_SECONDS:.0f} {lease}", f"% {lease}", now],
+                )
+                self._lease_held = cursor.rowcount == 1
+            return self._lease_held
 
     def _give_back_lease(self) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "delete from meta where key = ? and value like ?", [_LEASE, f"% {self._lease}"]
-            )
+        with self._lease_lock:
+            if not self._lease_held:
+                return
+            with self.store.transaction() as db:
+                db.execute(
+                    "delete from meta where key = ? and value like ?", [_LEASE, f"% {self._lease}"]
+                )
+            self._lease_held = False
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
         """The ids of the entries that have no vectors of ``model``."""

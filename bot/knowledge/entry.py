@@ -113,24 +113,24 @@ def parse_markdown(text: str, source: str) -> Entry:
     lines = _LINE_BREAK.split(text)  # not splitlines(): a body may hold U+2028, form feeds, ...
     if not lines or lines[0].strip() != "---":
         raise EntryErrors([EntryError(source, "must start with a '---' front matter line", line=1)])
-    try:
-        # At the start of its line: an indented --- belongs to a value that spans lines.
-        end = next(i for i in range(1, len(lines)) if lines[i].rstrip() == "---")
-    except StopIteration:
+    # The front matter ends at the first '---' line. An indented one that leaves the YAML
+    # before it unreadable is inside a value over several lines (an export quotes it).
+    ends = [i for i in range(1, len(lines)) if lines[i].strip() == "---"]
+    if not ends:
         raise EntryErrors(
             [EntryError(source, "front matter is not closed with a '---' line", line=1)]
-        ) from None
-    try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader) or {}
-    except ValueError as exc:  # a value YAML itself cannot build, e.g. an explicit !!timestamp
-        raise EntryErrors([EntryError(source, f"invalid YAML value: {exc}")]) from None
-    except RecursionError:  # thousands of nested [ or {
-        raise EntryErrors([EntryError(source, "invalid YAML: nested too deeply")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise EntryErrors([EntryError(source, f"invalid YAML: {problem}", line=line)]) from None
+        )
+    problems: list[EntryErrors] = []
+    for end in ends:
+        try:
+            meta = _front_matter(lines[1:end], source)
+            break
+        except EntryErrors as problem:
+            problems.append(problem)
+            if lines[end].rstrip() == "---":
+                raise problems[0] from None
+    else:
+        raise problems[0]
     if not isinstance(meta, dict):
         raise EntryErrors([EntryError(source, "front matter must be a set of 'key: value' lines")])
     body = "\n".join(lines[end + 1 :]).strip()
@@ -142,6 +142,21 @@ def parse_markdown(text: str, source: str) -> Entry:
         return None
 
     return _validated(meta, body, source, line_of, expected_id=Path(source).stem)
+
+
+def _front_matter(lines: list[str], source: str) -> Any:
+    """The YAML of ``lines``; raise EntryErrors naming the line of a problem."""
+    try:
+        return yaml.load("\n".join(lines), Loader=_FrontMatterLoader) or {}
+    except ValueError as exc:  # a value YAML itself cannot build, e.g. an explicit !!timestamp
+        raise EntryErrors([EntryError(source, f"invalid YAML value: {exc}")]) from None
+    except RecursionError:  # thousands of nested [ or {
+        raise EntryErrors([EntryError(source, "invalid YAML: nested too deeply")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EntryErrors([EntryError(source, f"invalid YAML: {problem}", line=line)]) from None
 
 
 def parse_csv(text: str, source: str) -> list[Entry]:

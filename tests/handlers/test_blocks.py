@@ -141,6 +141,17 @@ def test_a_long_entry_is_split_between_words() -> None:
     assert " ".join(sections[1:]) == words  # every cut between two words
 
 
+def test_a_long_entry_is_not_split_inside_a_link() -> None:
+    link = "[de richtlijn voor social media op het intranet](https://intranet.example/richtlijn)"
+    body = "woord " * 470 + link + " voor meer."  # the link spans the 2,900th character
+    long_entry = Entry(**{**ENTRY.__dict__, "body": body})
+    sections = [
+        x["text"]["text"] for x in b.entry_blocks(long_entry, "nl") if x["type"] == "section"
+    ]
+    assert any(s.endswith("woord") for s in sections[1:-1])
+    assert any(s.startswith("<https://intranet.example/richtlijn|de richtlijn") for s in sections)
+
+
 def test_manager_dm_of_a_question_from_the_app_home_says_direct_message() -> None:
     home = StoredQuestion(
         1, "2026-11-27T10:00:00+00:00", "U1", "U1", "Twee\nregels", "nl", False, None, 0.2

@@ -339,6 +339,15 @@ def test_a_file_that_is_not_utf8_says_to_save_it_as_utf8(tmp_path: Path) -> None
         load_paths([tmp_path])
 
 
+def test_front_matter_closed_by_an_indented_line_before_a_rule_in_the_body() -> None:
+    text = (
+        GOOD.replace("\n---\nDe **conversatiegids**", "\n ---\nDe **conversatiegids**")
+        + "---\nmeer"
+    )
+    entry = parse_markdown(text, "kb/good-entry.md")
+    assert entry.body == "De **conversatiegids** staat op het intranet.\n---\nmeer"
+
+
 def test_the_id_readme_is_refused_as_its_file_would_be_skipped() -> None:
     with pytest.raises(EntryErrors, match="'readme' is kept for a folder's README.md"):
         parse_csv("id,title,body,lang\nreadme,How to read me,Read the docs,en\n", "faq.csv")

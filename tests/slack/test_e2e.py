@@ -585,7 +585,7 @@ def test_text_arrives_as_typed_and_a_dm_in_a_thread_is_answered_there(running: R
     assert asked["question"] == "Mag ik R&D-resultaten <intern> posten?"
 
 
-@pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3"])
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", "²", "9" * 25])
 def test_a_button_with_a_value_that_is_no_question_id_is_not_found(
     running: Running, value: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -603,6 +603,13 @@ def test_a_question_forwarded_by_someone_else_names_them_for_the_manager(
     (dm,) = running.slack.wait_for("chat.postMessage")
     text = all_text(dm.params["blocks"])
     assert "<@U1> vroeg in <#C1>" in text and "Doorgestuurd door <@U9>." in text
+
+
+def test_the_manager_dm_notification_shows_typed_markup_as_text(running: Running) -> None:
+    question_id = ask_first(running, "Mag ik &lt;!channel&gt; gebruiken in een post?")
+    running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
+    (dm,) = running.slack.wait_for("chat.postMessage")
+    assert dm.params["text"] == "Mag ik &lt;!channel&gt; gebruiken in een post?"  # no @channel
 
 
 def test_a_manager_who_cannot_be_reached_at_all_is_named_to_the_user(running: Running) -> None:
@@ -629,8 +636,9 @@ def test_sharing_where_socialbot_may_not_post_says_so(running: Running) -> None:
         ("null", {}),
         ("payload=null", {"Content-Type": "application/x-www-form-urlencoded"}),
         ("{}", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}),
+        ("{}", {"X-Slack-Request-Timestamp": "²", "X-Slack-Signature": "v0=00"}),
     ],
-    ids=["json list", "json null", "form null", "timestamp not a number"],
+    ids=["json list", "json null", "form null", "timestamp not a number", "digit not 0-9"],
 )
 def test_unsigned_junk_is_refused_before_it_is_parsed(
     running: Running, body: str, headers: dict[str, str], caplog: pytest.LogCaptureFixture
