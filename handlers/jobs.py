@@ -10,6 +10,7 @@ Failures are logged there with their context, and the user is told where Slack a
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Any
@@ -49,9 +50,13 @@ class _Worker:
     services: Services
     client: WebClient
     posting: ThreadPoolExecutor
+    # What each reply still being posted answers ("dm from U1 in D1"), by a number of its own.
+    unsent: dict[int, str] = field(default_factory=dict)
+    unsent_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _worker: _Worker | None = None
+_post_numbers = itertools.count()
 
 
 Job = tuple[Callable[..., None], tuple[Any, ...]]
@@ -136,7 +141,7 @@ class Jobs:
                 self._queue.put(None)
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-            _current().posting.shutdown(wait=True)
+            _finish_posting()
             _current().services.close()
             return
         for process in self._processes:
@@ -182,7 +187,7 @@ def _worker_main(settings: Settings, jobs: Queue[Job | None], ready: Queue[bool]
             job(*args)
         except Exception as error:  # noqa: BLE001 - a job must never end the worker
             log.error("an answer job crashed: %s", error, exc_info=error)
-    _current().posting.shutdown(wait=True)
+    _finish_posting()
     _current().services.close()
 
 
@@ -267,13 +272,37 @@ def _post_message(channel: str, **message: Any) -> None:
 def _post(where: str, send: Callable[..., None], target: str, **message: Any) -> None:
     """Post on the worker's I/O threads: a slow Web API never holds up the next answer."""
 
+    worker = _current()
+    with worker.unsent_lock:
+        key = next(_post_numbers)
+        worker.unsent[key] = where
+
     def run() -> None:
         try:
             send(target, **message)
         except Exception as error:  # noqa: BLE001 - logged with context; the answer is stored
             log_failure(f"{where}: posting the answer", error)
+        finally:
+            with worker.unsent_lock:
+                del worker.unsent[key]
 
-    _current().posting.submit(run)
+    worker.posting.submit(run)
+
+
+def _finish_posting() -> None:
+    """Post the replies still waiting (a slow Web API may hold them up), naming them first:
+    a worker still busy CLOSE_TIMEOUT seconds after the stop is killed, and they are lost."""
+    worker = _current()
+    with worker.unsent_lock:
+        unsent = list(worker.unsent.values())
+    if unsent:
+        log.warning(
+            "stopping: %d replies still to post (lost if not posted within %.0f s): %s",
+            len(unsent),
+            CLOSE_TIMEOUT,
+            "; ".join(unsent[:50]) + (" …" if len(unsent) > 50 else ""),
+        )
+    worker.posting.shutdown(wait=True)
 
 
 def _start_worker(settings: Settings, own_process: bool) -> None:

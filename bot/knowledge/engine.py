@@ -309,7 +309,9 @@ class KnowledgeBase:
             if not self._renew_lease():
                 if not told:
                     log.info(
-                        "another process is embedding the missing vectors: %s",
+                        "another process holds the embedding lease until %s (one that died "
+                        "holds it until then): %s",
+                        self._lease_expiry(),
                         "waiting for it" if wait else "leaving it the work",
                     )
                     told = True
@@ -331,6 +333,8 @@ class KnowledgeBase:
         never embedded writes nothing)."""
         with self._lease_lock:
             self._stopping.set()
+            if self._lease_held:
+                log.info("embedding stopped; the entries left are embedded at the next start")
         self._give_back_lease()
 
     def _embed(self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int) -> int:
@@ -357,7 +361,8 @@ class KnowledgeBase:
                 embedded.update(kept)
             with self.store.transaction() as db:
                 _bump_version(db)  # the answers take the model up from here
-            log.info("every entry now has vectors of %s: the answers use it", model.name)
+            if not self._missing_vectors(model):  # else an import added some meanwhile
+                log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
 
     def _renew_lease(self) -> bool:
@@ -381,6 +386,14 @@ class KnowledgeBase:
                 )
                 self._lease_held = cursor.rowcount == 1
             return self._lease_held
+
+    def _lease_expiry(self) -> str:
+        """When the embedding lease runs out, as local time (HH:MM:SS), or '?'."""
+        row = self.store.db.execute("select value from meta where key = ?", [_LEASE]).fetchone()
+        try:
+            return time.strftime("%H:%M:%S", time.localtime(float(row[0].split()[0])))
+        except (TypeError, ValueError, IndexError):  # given back meanwhile
+            return "?"
 
     def _give_back_lease(self) -> None:
         with self._lease_lock:

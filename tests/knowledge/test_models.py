@@ -5,6 +5,7 @@ packages."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 import threading
 import time
@@ -279,22 +280,27 @@ def test_an_entry_changed_while_it_was_embedded_is_embedded_again(
 
 
 def test_a_backfill_that_may_wait_takes_over_once_the_lease_is_given_back(
-    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+    fresh_store: Store,
+    fixture_entries: list[Entry],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from bot.knowledge import engine
     from bot.services import start_backfill
 
     monkeypatch.setattr(engine, "LEASE_CHECK_SECONDS", 0.05)
     KnowledgeBase(fresh_store).import_entries(fixture_entries)
+    caplog.set_level(logging.INFO, logger="bot.knowledge.engine")
+    expiry = time.time() + 300
     with fresh_store.transaction() as db:  # another process embeds for the next five minutes
-        db.execute(
-            "insert into meta values ('embedding_lease', ?)", [f"{time.time() + 300:.0f} other"]
-        )
+        db.execute("insert into meta values ('embedding_lease', ?)", [f"{expiry:.0f} other"])
     kb = KnowledgeBase(fresh_store, embedder=BagOfWords("one"))
     backfill = start_backfill(kb)
     assert start_backfill(kb) is backfill  # one at a time
     time.sleep(0.3)
     assert backfill.is_alive() and vector_counts(fresh_store) == {}
+    until = time.strftime("%H:%M:%S", time.localtime(round(expiry)))
+    assert f"another process holds the embedding lease until {until}" in caplog.text
     with fresh_store.transaction() as db:  # it stopped, leaving these entries (it was killed)
         db.execute("delete from meta where key = 'embedding_lease'")
     backfill.join(timeout=30)

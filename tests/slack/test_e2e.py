@@ -657,3 +657,17 @@ def test_requests_no_listener_uses_are_acknowledged_not_404(running: Running) ->
     time.sleep(0.2)
     assert [c.method for c in running.slack.calls if c.method != "auth.test"] == []
     assert running.questions() == []
+
+
+def test_stopping_names_the_replies_still_to_post(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    running.slack.set_delay("chat.postMessage", 1.0)  # Slack is slow as the server stops
+    event = {"type": "message", "channel_type": "im", "user": "U3", "channel": "D3", "ts": "1.8"}
+    running.event({**event, "text": "crisis ophef"}, event_id="EvStop")
+    deadline = time.monotonic() + 10
+    while not running.questions() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    running.jobs.close()
+    assert "stopping: 1 replies still to post" in caplog.text and "dm from U3 in D3" in caplog.text
+    running.slack.wait_for("chat.postMessage")  # and then it was posted
