@@ -119,6 +119,13 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         # The reader went away: stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # e.g. the output goes to a full disk
+        print(
+            f"socialbot: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}",
+            file=sys.stderr,
+        )
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+        return EXIT_ERROR
     except KeyboardInterrupt:  # Ctrl+C: stopping is what the user asked for, not a crash
         print(file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -383,3 +383,21 @@ def test_a_database_that_fails_to_write_is_a_message_not_a_traceback(
     assert (
         "(SOCIALBOT_DB) failed: database or disk is full; the failed change was rolled back" in err
     )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's full disk")
+def test_output_to_a_full_disk_is_a_message_not_a_traceback(cli_env: Path) -> None:
+    env = {**os.environ, "SOCIALBOT_SEMANTIC": "off"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "kb", "list"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=cli_env,
+            env=env,
+            check=False,
+            text=True,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("socialbot: No space left on device")
+    assert "Traceback" not in result.stderr

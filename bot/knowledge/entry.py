@@ -169,7 +169,7 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     delimiter = next(
         (d for d in CSV_DELIMITERS if {"id", "title"} <= _column_names(header.split(d))), ","
     )
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
     reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     twice = sorted({c for c in reader.fieldnames if c and reader.fieldnames.count(c) > 1})
     if twice:
@@ -200,6 +200,7 @@ def parse_csv(text: str, source: str) -> list[Entry]:
         )
     entries: list[Entry] = []
     errors: list[EntryError] = []
+    start = reader.line_num + 1  # a row's first line: a quoted value may span several
     try:
         for row in reader:
             extra = row.pop(None, [])  # DictReader's key for cells beyond the header
@@ -209,13 +210,20 @@ def parse_csv(text: str, source: str) -> list[Entry]:
                         source,
                         "more cells than the header has columns (a value with a comma or "
                         "semicolon in it needs double quotes)",
-                        line=reader.line_num,
+                        line=start,
                     )
                 )
             elif any((value or "").strip() for value in row.values()):  # skip empty rows
-                entries.extend(_csv_entry(row, source, reader.line_num, errors))
+                entries.extend(_csv_entry(row, source, start, errors))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        errors.append(EntryError(source, f"not valid CSV after line {reader.line_num}: {exc}"))
+        problem = (
+            "a double quote opened in this row is never closed (a quote inside a quoted "
+            'value is written twice: "")'
+            if "unexpected end of data" in str(exc)
+            else f"not valid CSV: {exc}"
+        )
+        errors.append(EntryError(source, problem, line=start))
     if errors:
         raise EntryErrors(errors)
     return entries

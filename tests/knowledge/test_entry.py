@@ -177,6 +177,25 @@ def test_a_csv_column_given_twice_is_an_error() -> None:
         parse_csv("id,title,body,lang,Title\ndup,First,B,en,Second\n", "faq.csv")
 
 
+def test_a_csv_quote_never_closed_is_named_at_its_row() -> None:
+    text = 'id,title,body,lang\na1,T1,B,en\n"a4,T4,B,en\nb5,T5,B,en\n'
+    with pytest.raises(EntryErrors) as caught:
+        parse_csv(text, "faq.csv")
+    (error,) = caught.value.errors
+    assert error.line == 3 and "double quote opened in this row is never closed" in str(error)
+
+
+def test_csv_problems_point_at_the_first_line_of_their_row() -> None:
+    text = 'id,title,body,lang\nok,T,"two\nlines",en\nBad_Id,T,"x"y,en\n'
+    with pytest.raises(EntryErrors) as caught:
+        parse_csv(text, "faq.csv")
+    (error,) = caught.value.errors  # "x"y: a reader that is not strict would store xy
+    assert error.line == 4 and "not valid CSV" in str(error)
+    with pytest.raises(EntryErrors) as caught:
+        parse_csv('id,title,body,lang\nBad_Id,T,"two\nlines",en\n', "faq.csv")
+    assert caught.value.errors[0].line == 2
+
+
 def test_broken_csv_is_reported_not_raised() -> None:
     text = 'id,title,body,lang,tags,questions\nbig,T,"' + "a" * 200_000 + '",en,,\n'
     with pytest.raises(EntryErrors, match="not valid CSV"):
