@@ -305,3 +305,26 @@ def test_a_backfill_that_may_wait_takes_over_once_the_lease_is_given_back(
         db.execute("delete from meta where key = 'embedding_lease'")
     backfill.join(timeout=30)
     assert vector_counts(fresh_store) == {"one": 16}
+
+
+class KnowsNothing(BagOfWords):
+    """A model that finds every question unrelated to every entry: no similarity it gives
+    reaches its level for unrelated texts."""
+
+    unrelated = 0.999
+
+
+def test_an_entry_the_semantic_layer_finds_unrelated_is_not_answered_on_shared_words(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    from bot.knowledge.engine import UNRELATED_CONFIDENCE
+
+    lexical = KnowledgeBase(fresh_store)
+    lexical.import_entries(fixture_entries)
+    question = "Wie mag er namens het merk posten?"
+    assert lexical.answer(question).answered  # the words alone make a confident answer
+    semantic = KnowledgeBase(fresh_store, embedder=KnowsNothing("none"))
+    semantic.embed_missing()
+    answer = semantic.answer(question)
+    assert not answer.answered and answer.score <= UNRELATED_CONFIDENCE
+    assert answer.best is not None and answer.best.entry.id == "who-may-post"  # still offered
