@@ -385,19 +385,27 @@ def test_a_database_that_fails_to_write_is_a_message_not_a_traceback(
     )
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's full disk")
 def test_output_to_a_full_disk_is_a_message_not_a_traceback(cli_env: Path) -> None:
-    env = {**os.environ, "SOCIALBOT_SEMANTIC": "off"}
-    with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "kb", "list"],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            cwd=cli_env,
-            env=env,
-            check=False,
-            text=True,
-        )
+    # As `socialbot kb list > /dev/full` on Linux: every write to standard output fails.
+    full_disk = (
+        "import errno, sys\n"
+        "from bot.cli import main\n"
+        "class Full:\n"
+        "    def write(self, text): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    def flush(self): pass\n"
+        "    def fileno(self): return 1\n"
+        "sys.stdout = Full()\n"
+        "sys.exit(main(['kb', 'list']))\n"
+    )
+    env = {**os.environ, "SOCIALBOT_SEMANTIC": "off", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", full_disk],
+        capture_output=True,
+        cwd=cli_env,
+        env=env,
+        check=False,
+        text=True,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().endswith("socialbot: No space left on device")
     assert "Traceback" not in result.stderr
