@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import logging
@@ -26,6 +27,8 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13
 # ... and for one stopped by Ctrl+C (SIGINT).
 EXIT_INTERRUPTED = 128 + 2
+# Errors of output that has no room left (`socialbot kb list > /dev/full`, a full disk or quota).
+_OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +99,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     run: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
     try:
-        return run(args, settings, stdin or sys.stdin)
+        code = run(args, settings, stdin or sys.stdin)
+        sys.stdout.flush()  # output to a file or pipe is buffered: its errors show up here
+        return code
     except EntryErrors as exc:
         return _entry_errors(exc, "nothing was imported")
     except InvalidInput as exc:
@@ -119,11 +124,10 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         # The reader went away: stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except OSError as exc:  # e.g. the output goes to a full disk
-        print(
-            f"socialbot: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}",
-            file=sys.stderr,
-        )
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_FULL:
+            raise
+        print(f"socialbot: cannot write the output: {exc.strerror}", file=sys.stderr)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
         return EXIT_ERROR
     except KeyboardInterrupt:  # Ctrl+C: stopping is what the user asked for, not a crash

@@ -297,7 +297,8 @@ def _finish_posting() -> None:
         unsent = list(worker.unsent.values())
     if unsent:
         log.warning(
-            "stopping: %d replies still to post (lost if not posted within %.0f s): %s",
+            "stopping: %d replies still to post (lost if the worker is still posting them "
+            "when the server's stop timeout of %.0f s ends): %s",
             len(unsent),
             CLOSE_TIMEOUT,
             "; ".join(unsent[:50]) + (" …" if len(unsent) > 50 else ""),

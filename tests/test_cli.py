@@ -388,11 +388,16 @@ def test_a_database_that_fails_to_write_is_a_message_not_a_traceback(
 def test_output_to_a_full_disk_is_a_message_not_a_traceback(cli_env: Path) -> None:
     # As `socialbot kb list > /dev/full` on Linux: every write to standard output fails.
     full_disk = (
-        "import errno, sys\n"
+        "import errno, os, sys\n"
         "from bot.cli import main\n"
-        "class Full:\n"
-        "    def write(self, text): raise OSError(errno.ENOSPC, 'No space left on device')\n"
-        "    def flush(self): pass\n"
+        "class Full:\n"  # buffered, as output to a file is: the error comes with the flush
+        "    pending = ''\n"
+        "    def write(self, text): self.pending += text; return len(text)\n"
+        "    def flush(self):\n"  # until standard output goes to the null device
+        "        null, out = os.stat(os.devnull), os.fstat(1)\n"
+        "        if self.pending and (out.st_ino, out.st_dev) != (null.st_ino, null.st_dev):\n"
+        "            raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "        self.pending = ''\n"
         "    def fileno(self): return 1\n"
         "sys.stdout = Full()\n"
         "sys.exit(main(['kb', 'list']))\n"
@@ -407,5 +412,7 @@ def test_output_to_a_full_disk_is_a_message_not_a_traceback(cli_env: Path) -> No
         text=True,
     )
     assert result.returncode == 1
-    assert result.stderr.strip().endswith("socialbot: No space left on device")
+    assert result.stderr.strip().endswith(
+        "socialbot: cannot write the output: No space left on device"
+    )
     assert "Traceback" not in result.stderr

@@ -61,10 +61,11 @@ SUGGESTION_FLOOR = 0.05
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
 # The most confidence an entry gets when the semantic layer finds it unrelated to the
-# question (both its similarities at the model's level for unrelated texts): the words they
-# share are then most often a chance match ("vacation days" for an entry that mentions a
-# vacation). Measured over the development, keyword, bundled and everyday off-topic sets:
-# 3 of 15 such answers were right (docs/benchmarks.md).
+# question (both its similarities at the model's level for unrelated texts, and the second
+# model's too in accurate mode): the words they share are then most often a chance match
+# ("vacation days" for an entry that mentions a vacation). Measured over the development,
+# keyword, bundled and everyday off-topic sets: 3 of 15 such answers were right
+# (docs/benchmarks.md).
 UNRELATED_CONFIDENCE = 0.2
 # The embedding lease (see embed_missing): its meta key, and how long it holds unrenewed.
 _LEASE = "embedding_lease"
@@ -519,6 +520,7 @@ class KnowledgeBase:
         ranked = sorted(candidates.values(), key=lambda c: (-c.logit, c.entry_id))
         lead = _gaps({c.entry_id: c.evidence for c in ranked})
         semantic = self.embedder is not None and index.semantic is not None
+        rerank = self.reranker is not None and index.rerank is not None
         for c in ranked:
             c.lead = lead[c.entry_id]
             c.confidence = round(
@@ -529,7 +531,11 @@ class KnowledgeBase:
                 ),
                 4,
             )
-            if semantic and c.semantic_phrasings == 0 and c.semantic_body == 0:
+            if (
+                semantic
+                and c.semantic_phrasings == c.semantic_body == 0
+                and not (rerank and (c.rerank_phrasings or c.rerank_body))
+            ):
                 c.confidence = min(c.confidence, UNRELATED_CONFIDENCE)
         return ranked
 

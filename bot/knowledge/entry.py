@@ -169,14 +169,19 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     delimiter = next(
         (d for d in CSV_DELIMITERS if {"id", "title"} <= _column_names(header.split(d))), ","
     )
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
-    reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
-    twice = sorted({c for c in reader.fieldnames if c and reader.fieldnames.count(c) > 1})
+    # Strict about quotes ("x"y is an error, not xy), but not in tab-separated files, which
+    # put quotes in a value as they are.
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=delimiter != "\t")
+    try:
+        columns = [c.strip().lower() for c in next(reader, [])]
+    except csv.Error as exc:
+        raise EntryErrors([EntryError(source, f"not valid CSV: {exc}", line=1)]) from None
+    twice = sorted({c for c in columns if c and columns.count(c) > 1})
     if twice:
         raise EntryErrors(
             [EntryError(source, f"column(s) given twice: {', '.join(twice)}", line=1)]
         )
-    missing = [c for c in ("id", "title", "body", "lang") if c not in reader.fieldnames]
+    missing = [c for c in ("id", "title", "body", "lang") if c not in columns]
     if missing:
         raise EntryErrors(
             [
@@ -190,7 +195,7 @@ def parse_csv(text: str, source: str) -> list[Entry]:
             ]
         )
     # Spreadsheets often carry columns of their own (notes, a category): read the rest.
-    unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
+    unknown = [c for c in columns if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
     if unknown:
         log.warning(
             "%s: ignoring column(s) %s (socialbot reads %s)",
@@ -202,9 +207,8 @@ def parse_csv(text: str, source: str) -> list[Entry]:
     errors: list[EntryError] = []
     start = reader.line_num + 1  # a row's first line: a quoted value may span several
     try:
-        for row in reader:
-            extra = row.pop(None, [])  # DictReader's key for cells beyond the header
-            if any(cell.strip() for cell in extra):
+        for cells in reader:
+            if any(cell.strip() for cell in cells[len(columns) :]):
                 errors.append(
                     EntryError(
                         source,
@@ -213,7 +217,8 @@ def parse_csv(text: str, source: str) -> list[Entry]:
                         line=start,
                     )
                 )
-            elif any((value or "").strip() for value in row.values()):  # skip empty rows
+            elif any(cell.strip() for cell in cells):  # skip blank lines and empty rows
+                row = dict(zip(columns, cells, strict=False))
                 entries.extend(_csv_entry(row, source, start, errors))
             start = reader.line_num + 1
     except csv.Error as exc:

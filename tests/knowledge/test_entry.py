@@ -196,6 +196,24 @@ def test_csv_problems_point_at_the_first_line_of_their_row() -> None:
     assert caught.value.errors[0].line == 2
 
 
+def test_csv_line_numbers_count_blank_lines() -> None:
+    with pytest.raises(EntryErrors) as caught:
+        parse_csv("id,title,body,lang\nok,T,B,en\n\n\nBad_Id,T,B,en\n", "faq.csv")
+    assert caught.value.errors[0].line == 5
+
+
+def test_a_csv_header_with_a_broken_quote_is_reported_not_raised() -> None:
+    with pytest.raises(EntryErrors) as caught:
+        parse_csv('id,title,"body,lang\nq1,T,B,en\n', "faq.csv")
+    assert caught.value.errors[0].line == 1 and "not valid CSV" in str(caught.value)
+
+
+def test_a_tab_separated_value_with_quotes_in_it_is_read_not_refused() -> None:
+    text = 'id\ttitle\tbody\tlang\nboost\t"Boost" or promote?\tB\ten\n'
+    (entry,) = parse_csv(text, "faq.csv")  # tab files are read as before: not strictly
+    assert entry.id == "boost" and "or promote?" in entry.title
+
+
 def test_broken_csv_is_reported_not_raised() -> None:
     text = 'id,title,body,lang,tags,questions\nbig,T,"' + "a" * 200_000 + '",en,,\n'
     with pytest.raises(EntryErrors, match="not valid CSV"):

@@ -328,3 +328,16 @@ def test_an_entry_the_semantic_layer_finds_unrelated_is_not_answered_on_shared_w
     answer = semantic.answer(question)
     assert not answer.answered and answer.score <= UNRELATED_CONFIDENCE
     assert answer.best is not None and answer.best.entry.id == "who-may-post"  # still offered
+
+
+def test_in_accurate_mode_the_second_model_can_vouch_for_an_entry_the_first_finds_unrelated(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    from bot.knowledge.engine import UNRELATED_CONFIDENCE
+
+    KnowledgeBase(fresh_store).import_entries(fixture_entries)
+    accurate = KnowledgeBase(fresh_store, embedder=KnowsNothing("none"), reranker=BagOfWords("e5"))
+    accurate.embed_missing()
+    answer = accurate.answer("Wie mag er namens het merk posten?")
+    assert answer.best is not None and answer.best.entry.id == "who-may-post"
+    assert answer.score > UNRELATED_CONFIDENCE
