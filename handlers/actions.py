@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -104,9 +105,10 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         )
         respond(text=text, response_type="ephemeral", replace_original=False)
 
-    @after_ack("home: ask", lang)
-    def open_ask_modal(body: dict[str, Any], client: WebClient) -> None:
-        client.views_open(trigger_id=body["trigger_id"], view=b.ask_modal(lang))
+    def open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id")
+        _modal_threads.submit(_open_modal, client, body.get("trigger_id"), user, lang)
 
     @after_ack("home: help", lang)
     def help_in_dm(body: dict[str, Any], client: WebClient) -> None:
@@ -129,11 +131,23 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         (b.READ_MORE, read_more),
         (b.SHARE, share),
         (b.ASK_MANAGER, ask_manager),
-        (b.HOME_ASK, open_ask_modal),
         (b.HOME_HELP, help_in_dm),
     ):
         app.action(action_id)(ack=ack_only, lazy=[work])
+    app.action(b.HOME_ASK)(open_ask_modal)
     app.view(b.ASK_MODAL)(ask_from_modal)
+
+
+# A modal must open within 3 s of the click (its trigger_id expires): it gets threads of
+# its own, not the pool that slow calls (rate-limited App Home publishes) can fill.
+_modal_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modal")
+
+
+def _open_modal(client: WebClient, trigger_id: str | None, user: str | None, lang: str) -> None:
+    try:
+        client.views_open(trigger_id=trigger_id, view=b.ask_modal(lang))
+    except Exception as error:  # noqa: BLE001 - an App Home click has no reply channel
+        log_failure(f"home: ask from {user}", error)
 
 
 # Slack's errors for a conversation socialbot cannot post in.

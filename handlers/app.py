@@ -40,6 +40,7 @@ def build_app(
         logger=bolt_logger,
     )
     app.middleware(_skip_handled_events(services))
+    app.middleware(_note_rate_limits)
     commands.register(app, services, jobs)
     events.register(app, services, jobs)
     actions.register(app, services, jobs)
@@ -81,6 +82,18 @@ def _skip_handled_events(services: Services) -> Callable[..., Any]:
         return next()
 
     return middleware
+
+
+def _note_rate_limits(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+    """Slack tells the app it sent more than 30,000 events in an hour (and drops the rest
+    for a while): log it and acknowledge; no listener handles it."""
+    if body.get("type") == "app_rate_limited":
+        log.warning(
+            "Slack is rate-limiting this app's events (minute %s): some events are dropped",
+            body.get("minute_rate_limited"),
+        )
+        return BoltResponse(status=200, body="")
+    return next()
 
 
 def _on_error(services: Services) -> Callable[..., None]:

@@ -671,3 +671,31 @@ def test_stopping_names_the_replies_still_to_post(
     running.jobs.close()
     assert "stopping: 1 replies still to post" in caplog.text and "dm from U3 in D3" in caplog.text
     running.slack.wait_for("chat.postMessage")  # and then it was posted
+
+
+def test_slacks_notice_that_it_rate_limits_events_is_logged_and_acknowledged(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    notice = {
+        "token": "t",
+        "type": "app_rate_limited",
+        "team_id": "T1",
+        "minute_rate_limited": 1518467820,
+        "api_app_id": "A1",
+    }
+    status, _, _ = running.send(json.dumps(notice))
+    assert status == 200
+    assert "Slack is rate-limiting this app's events" in caplog.text
+
+
+def test_the_ask_modal_opens_at_once_while_slow_calls_fill_the_pool(running: Running) -> None:
+    # Slack's trigger_id expires 3 s after the click; four App Homes being published to a
+    # slow (rate-limited) Slack hold every thread of the pool for the clicks' slow work.
+    running.slack.set_delay("views.publish", 4.0)
+    for number in range(4):
+        home = {"type": "app_home_opened", "user": f"U{number}", "channel": "D1", "tab": "home"}
+        running.event(home, event_id=f"EvHome{number}")
+    running.slack.wait_for("views.publish", count=4)
+    running.send(signing.block_action_body(b.HOME_ASK, "ask", channel_id=None))
+    (opened,) = running.slack.wait_for("views.open", timeout=2.0)
+    assert opened.json("view")["callback_id"] == b.ASK_MODAL
