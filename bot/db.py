@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,6 +152,66 @@ class Store:
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied to this database, oldest first."""
         return [m.name for m in migrations.applied(self.db)]
+
+
+class Lease:
+    """A named lease in the meta table: one holder at a time, across processes, for
+    ``seconds`` unless renewed; one whose holder died can be taken once it runs out.
+
+    The row is "<expiry time> <holder>". After :meth:`close` it is never taken again.
+    """
+
+    def __init__(self, store: Store, name: str, seconds: float) -> None:
+        self.store, self.name, self.seconds = store, name, seconds
+        self.held = False
+        self._holder = uuid.uuid4().hex
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def renew(self) -> bool:
+        """Take or extend the lease; False while another holds it, or once closed."""
+        with self._lock:
+            if self._closed:
+                return False
+            now = time.time()
+            with self.store.transaction() as db:
+                cursor = db.execute(
+                    "insert into meta (key, value) values (?, ?) on conflict (key) do update "
+                    "set value = excluded.value where meta.value like ? "
+                    "or cast(meta.value as real) < ?",
+                    [self.name, f"{now + self.seconds:.0f} {self._holder}", self._ours, now],
+                )
+                self.held = cursor.rowcount == 1
+            return self.held
+
+    def give_back(self) -> None:
+        """Let another take the lease at once (nothing is written when it is not held)."""
+        with self._lock:
+            if not self.held:
+                return
+            with self.store.transaction() as db:
+                db.execute(
+                    "delete from meta where key = ? and value like ?", [self.name, self._ours]
+                )
+            self.held = False
+
+    def close(self) -> None:
+        """Give the lease back and never take it again."""
+        with self._lock:
+            self._closed = True
+        self.give_back()
+
+    def expiry(self) -> str:
+        """When the lease runs out, whoever holds it, as local time (HH:MM:SS), or '?'."""
+        row = self.store.db.execute("select value from meta where key = ?", [self.name]).fetchone()
+        try:
+            return time.strftime("%H:%M:%S", time.localtime(float(row[0].split()[0])))
+        except (TypeError, ValueError, IndexError):  # given back meanwhile
+            return "?"
+
+    @property
+    def _ours(self) -> str:
+        return f"% {self._holder}"
 
 
 @migrations()

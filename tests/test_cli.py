@@ -23,6 +23,15 @@ def cli_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return clean_env
 
 
+@pytest.fixture
+def empty_folder(cli_env: Path) -> Path:
+    """A folder with no entry files in it, only a note."""
+    folder = cli_env / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an entry", encoding="utf-8")
+    return folder
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str, str]:
     code = main(list(argv), stdin=io.StringIO(stdin))
     out, err = capsys.readouterr()
@@ -295,18 +304,15 @@ def test_serve_without_slack_settings_names_the_variable(
 
 
 def test_importing_no_entries_is_an_error_and_changes_nothing(
-    cli_env: Path, capsys: pytest.CaptureFixture[str]
+    empty_folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    empty = cli_env / "empty"
-    empty.mkdir()
-    (empty / "notes.txt").write_text("not an entry", encoding="utf-8")
     run(capsys, "kb", "list")
-    code, _, err = run(capsys, "kb", "import", "--replace", str(empty))
+    code, _, err = run(capsys, "kb", "import", "--replace", str(empty_folder))
     assert code == 2
     assert "no entries in" in err and "nothing was changed" in err
     _, listing, _ = run(capsys, "kb", "list")
     assert "who-may-post" in listing  # the knowledge base was not emptied
-    code, _, err = run(capsys, "kb", "lint", str(empty))
+    code, _, err = run(capsys, "kb", "lint", str(empty_folder))
     assert code == 2 and "no entries in" in err
 
 
@@ -330,10 +336,9 @@ def test_stdin_that_is_not_utf8_is_answered_line_by_line(cli_env: Path) -> None:
 
 
 def test_a_new_database_with_an_empty_kb_dir_names_the_variable(
-    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    empty_folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (cli_env / "empty").mkdir()
-    monkeypatch.setenv("SOCIALBOT_KB_DIR", str(cli_env / "empty"))
+    monkeypatch.setenv("SOCIALBOT_KB_DIR", str(empty_folder))
     code, _, err = run(capsys, "ask", "Who may post?")
     assert code == 2
     assert "SOCIALBOT_KB_DIR:" in err and "holds no entries" in err

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot import db as db_module
-from bot.db import Store, migrations
+from bot.db import Lease, Store, migrations
 from bot.errors import ConfigError
 from tests.conftest import write_lock_held
 
@@ -146,3 +146,16 @@ def test_opening_an_up_to_date_database_writes_nothing(db_path: Path) -> None:
     with write_lock_held(db_path, 60):
         threading.Thread(target=open_store, daemon=True).start()
         assert opened.wait(timeout=10)
+
+
+def test_a_lease_has_one_holder_at_a_time_and_is_never_taken_after_close(
+    fresh_store: Store,
+) -> None:
+    first, second = Lease(fresh_store, "job", 60), Lease(fresh_store, "job", 60)
+    assert first.renew() and first.renew()  # taken, then extended
+    assert not second.renew() and second.expiry() != "?"
+    first.close()
+    assert not first.renew()
+    assert second.renew()
+    second.give_back()
+    assert fresh_store.db.execute("select count(*) from meta where key = 'job'").fetchone() == (0,)

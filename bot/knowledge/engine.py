@@ -21,7 +21,6 @@ import logging
 import math
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import numpy as np
 from rapidfuzz import fuzz, process, utils
 from sqlite_utils import Database
 
-from bot.db import SEARCH_COLUMNS, Store
+from bot.db import SEARCH_COLUMNS, Lease, Store
 from bot.errors import InvalidInput, NotFound
 from bot.knowledge.entry import Entry
 from bot.knowledge.semantic import Embedder, Vectors
@@ -266,9 +265,7 @@ class KnowledgeBase:
         # Called (it must not block) when the index loads and some entries lack vectors of a
         # configured model, e.g. after an import by a process with fewer models.
         self.on_missing_vectors: Callable[[], object] | None = None
-        self._lease = uuid.uuid4().hex  # this instance's name in the embedding lease
-        self._lease_held = False
-        self._lease_lock = threading.Lock()
+        self._lease = Lease(store, _LEASE, LEASE_SECONDS)  # one process at a time embeds
         self._stopping = threading.Event()
 
     # -- content -------------------------------------------------------------------------
@@ -313,12 +310,12 @@ class KnowledgeBase:
             missing_by_model = [(m, self._missing_vectors(m)) for m in self._models()]
             if not any(missing for _, missing in missing_by_model):
                 break
-            if not self._renew_lease():
+            if not self._lease.renew():
                 if not told:
                     log.info(
                         "another process holds the embedding lease until %s (one that died "
                         "holds it until then): %s",
-                        self._lease_expiry(),
+                        self._lease.expiry(),
                         "waiting for it" if wait else "leaving it the work",
                     )
                     told = True
@@ -328,7 +325,7 @@ class KnowledgeBase:
             try:
                 done = self._embed(missing_by_model, batch)
             finally:
-                self._give_back_lease()
+                self._lease.give_back()
             if not done:
                 break
             embedded += done  # and once more for entries imported or changed meanwhile
@@ -338,11 +335,10 @@ class KnowledgeBase:
         """Stop embedding after the batch at work, and give the lease back to other processes
         at once if this instance holds it (call before closing the store; a process that
         never embedded writes nothing)."""
-        with self._lease_lock:
-            self._stopping.set()
-            if self._lease_held:
-                log.info("embedding stopped; the entries left are embedded at the next start")
-        self._give_back_lease()
+        self._stopping.set()
+        if self._lease.held:
+            log.info("embedding stopped; the entries left are embedded at the next start")
+        self._lease.close()
 
     def _embed(self, missing_by_model: list[tuple[Embedder, list[str]]], batch: int) -> int:
         embedded: set[str] = set()
@@ -351,7 +347,7 @@ class KnowledgeBase:
                 continue
             log.info("embedding %d entries that lack vectors of %s", len(missing), model.name)
             for chunk in _chunks(missing, batch):
-                if not self._renew_lease():  # stopping, or held up so long another took over
+                if not self._lease.renew():  # stopping, or held up so long another took over
                     if not self._stopping.is_set():
                         log.warning("embedding handed over to another process")
                     return len(embedded)
@@ -371,46 +367,6 @@ class KnowledgeBase:
             if not self._missing_vectors(model):  # else an import added some meanwhile
                 log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
-
-    def _renew_lease(self) -> bool:
-        """Take or extend this instance's embedding lease; False while another holds it, or
-        when stopping.
-
-        The lease is one meta row, "<expiry time> <holder>": it can be taken when it is ours
-        or has run out.
-        """
-        lease = self._lease
-        with self._lease_lock:
-            if self._stopping.is_set():
-                return False
-            now = time.time()
-            with self.store.transaction() as db:
-                cursor = db.execute(
-                    "insert into meta (key, value) values (?, ?) on conflict (key) do update "
-                    "set value = excluded.value where meta.value like ? "
-                    "or cast(meta.value as real) < ?",
-                    [_LEASE, f"{now + LEASE_SECONDS:.0f} {lease}", f"% {lease}", now],
-                )
-                self._lease_held = cursor.rowcount == 1
-            return self._lease_held
-
-    def _lease_expiry(self) -> str:
-        """When the embedding lease runs out, as local time (HH:MM:SS), or '?'."""
-        row = self.store.db.execute("select value from meta where key = ?", [_LEASE]).fetchone()
-        try:
-            return time.strftime("%H:%M:%S", time.localtime(float(row[0].split()[0])))
-        except (TypeError, ValueError, IndexError):  # given back meanwhile
-            return "?"
-
-    def _give_back_lease(self) -> None:
-        with self._lease_lock:
-            if not self._lease_held:
-                return
-            with self.store.transaction() as db:
-                db.execute(
-                    "delete from meta where key = ? and value like ?", [_LEASE, f"% {self._lease}"]
-                )
-            self._lease_held = False
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
         """The ids of the entries that have no vectors of ``model``."""
