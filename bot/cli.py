@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import errno
 import io
 import json
-import logging
 import os
 import sqlite3
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot import __version__
-from bot.config import LOG_FORMAT, Settings, load_settings
-from bot.errors import BotError, ConfigError, InvalidInput
+from bot.config import ServeMode, Settings, load_settings
+from bot.errors import BotError, ConfigError, InvalidInput, NotFound
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
+from bot.logs import configure_logging
+from bot.outbox import STATES, Backlog, Row, State
+from bot.scheduler import JobState
 from bot.services import build_services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -29,6 +34,12 @@ EXIT_BROKEN_PIPE = 128 + 13
 EXIT_INTERRUPTED = 128 + 2
 # Errors of output that has no room left (`socialbot kb list > /dev/full`, a full disk or quota).
 _OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# The largest id SQLite stores (a larger one could not be looked up at all).
+_MAX_ROW_ID = 2**63 - 1
+# How `outbox list` and `jobs list` show a time: short, in SOCIALBOT_TIMEZONE.
+_TIME_FORMAT = "%Y-%m-%d %H:%M"
+# Widest ABOUT column in `outbox list`; longer descriptions are cut (--json has them whole).
+_ABOUT_WIDTH = 40
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +81,85 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=_number(1, 1000), default=16, help="HTTP worker threads (default 16)"
     )
     serve.set_defaults(run=cmd_serve)
+
+    outbox = commands.add_parser(
+        "outbox",
+        help="the messages owed to Slack users: list them, retry failed ones",
+        description="The outbox keeps every Slack message socialbot owes someone until Slack "
+        "has it.",
+    )
+    outbox_commands = outbox.add_subparsers(
+        dest="outbox_command", metavar="OUTBOX_COMMAND", required=True
+    )
+    olist = outbox_commands.add_parser(
+        "list",
+        help="list undelivered and failed messages (e.g. socialbot outbox list --failed)",
+        description="List the outbox, newest first: by default the messages not delivered "
+        "yet (pending, sending) and the failed ones; then a one-line summary of the backlog. "
+        "Times are in SOCIALBOT_TIMEZONE.",
+        epilog="examples:\n  socialbot outbox list\n  socialbot outbox list --failed --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    which = olist.add_mutually_exclusive_group()
+    which.add_argument("--failed", action="store_true", help="only the failed messages")
+    which.add_argument(
+        "--all", action="store_true", help="messages in every state, delivered ones included"
+    )
+    olist.add_argument(
+        "--limit",
+        type=_number(1, 1_000_000),
+        default=100,
+        metavar="N",
+        help="show at most N messages, the newest (default 100)",
+    )
+    olist.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    olist.set_defaults(run=cmd_outbox_list)
+    retry = outbox_commands.add_parser(
+        "retry",
+        help="send failed messages again (e.g. socialbot outbox retry 12)",
+        description="Make failed messages due again: the next `socialbot serve` that runs "
+        "sends them, their attempts counted from zero. Give the ids from `socialbot outbox "
+        "list --failed`, or --all-failed. With ids it is all or nothing: an unknown id, or a "
+        "message that has not failed, changes nothing.",
+        epilog="examples:\n  socialbot outbox retry 12 15\n  socialbot outbox retry --all-failed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    retry.add_argument(
+        "ids", nargs="*", type=_number(1, _MAX_ROW_ID), metavar="ID", help="an outbox row id"
+    )
+    retry.add_argument("--all-failed", action="store_true", help="every failed message")
+    retry.set_defaults(run=cmd_outbox_retry)
+
+    jobs = commands.add_parser(
+        "jobs",
+        help="the periodic jobs: list them, run one now (e.g. from cron)",
+        description="The periodic jobs that `socialbot serve` runs on their schedule.",
+    )
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="JOBS_COMMAND", required=True)
+    jlist = jobs_commands.add_parser(
+        "list",
+        help="each job's schedule, next and last run (e.g. socialbot jobs list)",
+        description="Each scheduled job: its name, schedule (cron syntax), next run, last run "
+        "and its outcome, and what it does. Times are in SOCIALBOT_TIMEZONE.",
+        epilog="examples:\n  socialbot jobs list\n  socialbot jobs list --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    jlist.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    jlist.set_defaults(run=cmd_jobs_list)
+    jrun = jobs_commands.add_parser(
+        "run",
+        help="run one job now (e.g. socialbot jobs run outbox-sweep)",
+        description="Run job NAME now, once, and print what it did; exit code 1 when it "
+        "fails. This is for those who prefer cron to socialbot's own scheduler: then set "
+        "SOCIALBOT_SCHEDULER=off for `socialbot serve`, and run each job from cron on the "
+        "schedule `socialbot jobs list` shows. A job that another process is running is not "
+        "started twice.",
+        epilog="examples:\n  socialbot jobs run outbox-sweep\n"
+        "  crontab line: */5 * * * * socialbot jobs run outbox-sweep",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    jrun.add_argument("name", metavar="NAME", help="the job's name, from `socialbot jobs list`")
+    jrun.set_defaults(run=cmd_jobs_run)
     return parser
 
 
@@ -96,7 +186,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     except BotError as exc:
         print(f"socialbot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    configure_logging(settings.log_level, settings.secrets)
     run: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
     try:
         code = run(args, settings, stdin or sys.stdin)
@@ -262,15 +352,215 @@ def cmd_kb_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     """``socialbot serve``: run the Slack app."""
-    from handlers.serve import serve  # the Slack edge is loaded only when serving
+    from handlers.runtime import serve  # the Slack edge is loaded only when serving
 
-    settings.require_slack("http" if args.http else "socket")
-    services = build_services(settings, backfill=False)  # serve embeds in the background
+    mode: ServeMode = "http" if args.http else "socket"
+    serve(settings, mode, host=args.host, port=args.port, threads=args.threads)
+    return EXIT_OK
+
+
+def cmd_outbox_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot outbox list``: undelivered and failed messages (or a choice), newest first."""
+    states: tuple[State, ...]
+    if args.all:
+        states = STATES
+    elif args.failed:
+        states = ("failed",)
+    else:
+        states = ("pending", "sending", "failed")
+    services = build_services(settings, models=False)
     try:
-        serve(services, http=args.http, host=args.host, port=args.port, threads=args.threads)
+        rows = services.outbox.rows(states, args.limit + 1)  # one more: are there more?
+        backlog = services.outbox.backlog()
     finally:
         services.close()
+    more, rows = len(rows) > args.limit, rows[: args.limit]
+    if args.json:
+        for row in rows:
+            print(json.dumps(outbox_json(row), ensure_ascii=False))
+        return EXIT_OK
+    if rows:
+        print(render_outbox(rows, settings.zone))
+        if more:
+            print(f"(only the newest {args.limit}; --limit N shows more)")
+    else:
+        print(f"No messages {_or(states)}.")
+    print(render_backlog(backlog))
     return EXIT_OK
+
+
+def cmd_outbox_retry(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot outbox retry ID...`` or ``--all-failed``: make failed messages due again."""
+    if bool(args.ids) == args.all_failed:
+        raise InvalidInput(
+            "give the ids of failed messages (`socialbot outbox list --failed`) or "
+            "--all-failed, not both"
+            if args.all_failed
+            else "give the ids of failed messages to retry (`socialbot outbox list --failed` "
+            "shows them), or --all-failed"
+        )
+    ids = list(dict.fromkeys(args.ids))  # an id given twice is retried once
+    services = build_services(settings, models=False)
+    try:
+        count = services.outbox.retry(ids, all_failed=args.all_failed)
+    except (NotFound, InvalidInput) as exc:
+        raise type(exc)(f"{exc}; nothing was changed") from None
+    finally:
+        services.close()
+    if args.all_failed and not count:
+        print("No failed messages: nothing to retry.")
+    else:
+        print(f"{count} failed message(s) due again; `socialbot serve` sends them.")
+    return EXIT_OK
+
+
+def cmd_jobs_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot jobs list``: each job's schedule, next slot, last run and outcome."""
+    services = build_services(settings, models=False)
+    try:
+        scheduler = services.scheduler
+        listed = [
+            (state, scheduler.jobs[state.name].cron, scheduler.jobs[state.name].description,
+             scheduler.next_slot(state.name))
+            for state in scheduler.states()
+        ]  # fmt: skip
+        zone = scheduler.zone
+    finally:
+        services.close()
+    if args.json:
+        for state, cron, description, next_slot in listed:
+            print(json.dumps(job_json(state, cron, description, next_slot), ensure_ascii=False))
+        return EXIT_OK
+    table = [
+        (state.name, cron, _local(next_slot, zone), _local(state.last_started, zone, "never"),
+         state.last_outcome or "-")
+        for state, cron, _, next_slot in listed
+    ]  # fmt: skip
+    if not listed:
+        print("No scheduled jobs.")
+        return EXIT_OK
+    header = ("NAME", "SCHEDULE", "NEXT", "LAST RUN", "OUTCOME")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header) - 1)]
+    print(_columns(header, widths))
+    for (state, _, description, _), cells in zip(listed, table, strict=True):
+        print(_columns(cells, widths))
+        print(textwrap.fill(description, 100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+        if state.running_slot:
+            print(f"    running now (since {_local(state.last_started, zone, '?')})")
+        if state.last_outcome == "failed" and state.last_error:
+            print(f"    last error: {_one_line(state.last_error)}")
+    return EXIT_OK
+
+
+def cmd_jobs_run(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot jobs run NAME``: run one job now, e.g. from cron; print its summary."""
+    services = build_services(settings, models=False)
+    try:
+        services.scheduler.job(args.name)  # NotFound names the jobs there are
+        try:
+            summary = services.scheduler.run_now(args.name)
+        except BotError as exc:  # e.g. another process runs it: the message names the job
+            message = str(exc)
+            raise BotError(
+                message if args.name in message else f"job {args.name} failed: {message}"
+            ) from None
+        except Exception as exc:  # the job's own failure; the scheduler logged its traceback
+            raise BotError(f"job {args.name} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        services.close()
+    print(f"{args.name}: {summary}")
+    return EXIT_OK
+
+
+def outbox_json(row: Row) -> dict[str, object]:
+    """The ``outbox list --json`` object for one row."""
+    return {
+        "id": row.id,
+        "key": row.key,
+        "kind": row.kind,
+        "state": row.state,
+        "attempts": row.attempts,
+        "channel": row.channel,
+        "user_id": row.user_id,
+        "about": row.about,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at,
+        "last_error": row.last_error,
+    }
+
+
+def render_outbox(rows: Sequence[Row], zone: ZoneInfo) -> str:
+    """The ``outbox list`` table."""
+    header = ("ID", "STATE", "ATTEMPTS", "KIND", "TO", "CREATED", "ABOUT", "LAST ERROR")
+    table = [
+        (str(r.id), r.state, str(r.attempts), r.kind, r.channel, _local(r.created_at, zone),
+         _cut(_one_line(r.about), _ABOUT_WIDTH), _one_line(r.last_error or "-"))
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header) - 1)]
+    return "\n".join(_columns(cells, widths) for cells in [header, *table])
+
+
+def render_backlog(backlog: Backlog) -> str:
+    """One line: "3 undelivered, oldest 12 s; 1 failed"."""
+    waiting = f"{backlog.undelivered} undelivered"
+    if backlog.undelivered:
+        waiting += f", oldest {_duration(backlog.oldest_age)}"
+    return f"{waiting}; {backlog.failed} failed"
+
+
+def job_json(
+    state: JobState, cron: str, description: str, next_slot: dt.datetime
+) -> dict[str, Any]:
+    """The ``jobs list --json`` object for one job (times ISO 8601; stored ones in UTC)."""
+    return {
+        "name": state.name,
+        "schedule": cron,
+        "description": description,
+        "next": next_slot.isoformat(),
+        "last_slot": state.last_slot,
+        "running_slot": state.running_slot,
+        "last_started": state.last_started,
+        "last_finished": state.last_finished,
+        "last_outcome": state.last_outcome,
+        "last_error": state.last_error,
+    }
+
+
+def _local(moment: dt.datetime | str | None, zone: ZoneInfo, missing: str = "-") -> str:
+    """``moment`` (a datetime or a stored ISO string) as short local time in ``zone``."""
+    if moment is None:
+        return missing
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(zone).strftime(_TIME_FORMAT)
+
+
+def _duration(seconds: float) -> str:
+    """A short, rounded duration: "12 s", "5 min", "3 h", "2 d"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
+
+
+def _columns(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """One table line: each cell but the last padded to its width, two spaces between."""
+    return "  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=False)), cells[-1]])
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks (and runs of white space) as single spaces."""
+    return " ".join(text.split())
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _or(words: Sequence[str]) -> str:
+    """The words joined: "a, b or c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def answer_json(answer: Answer) -> dict[str, object]:

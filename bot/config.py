@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -21,7 +22,9 @@ LANGUAGES = ("nl", "en")
 DEFAULT_DB = "socialbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_THRESHOLD = 0.5
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DEFAULT_TIMEZONE = "Europe/Brussels"
+DEFAULT_WORKERS = 2
+DEFAULT_HEALTH_MAX_AGE = 300
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -32,6 +35,10 @@ VARIABLES = (
     "SOCIALBOT_SEMANTIC",
     "SOCIALBOT_KB_DIR",
     "SOCIALBOT_LOG_LEVEL",
+    "SOCIALBOT_TIMEZONE",
+    "SOCIALBOT_WORKERS",
+    "SOCIALBOT_SCHEDULER",
+    "SOCIALBOT_HEALTH_MAX_AGE",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -57,12 +64,27 @@ class Settings:
     semantic: SemanticMode = "auto"
     kb_dir: Path = BUNDLED_KB
     log_level: str = "INFO"
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
+    timezone: str = DEFAULT_TIMEZONE
+    workers: int = DEFAULT_WORKERS
+    scheduler: bool = True
+    health_max_age: float = DEFAULT_HEALTH_MAX_AGE
+    # Secrets stay out of repr() and so out of every log line and traceback that shows one.
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     conversation_managers: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never be logged."""
+        return (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``SOCIALBOT_TIMEZONE`` as a time zone."""
+        return ZoneInfo(self.timezone)
 
     def require_slack(self, mode: ServeMode) -> None:
         """Check the Slack settings that ``mode`` needs; raise ConfigError naming the first gap."""
@@ -125,6 +147,17 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         raise ConfigError(
             "SOCIALBOT_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {level!r}"
         )
+    timezone = get("SOCIALBOT_TIMEZONE", DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "SOCIALBOT_TIMEZONE",
+            f"{timezone!r} is not a time zone; use an IANA name such as Europe/Brussels",
+        ) from None
+    scheduler = get("SOCIALBOT_SCHEDULER", "on").lower()
+    if scheduler not in ("on", "off"):
+        raise ConfigError("SOCIALBOT_SCHEDULER", f"must be on or off, got {scheduler!r}")
     api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not re.match(r"^https?://[^/\s]+", api_url):
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
@@ -144,6 +177,16 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         semantic=semantic,  # type: ignore[arg-type]
         kb_dir=kb_dir,
         log_level=level,
+        timezone=timezone,
+        workers=_whole("SOCIALBOT_WORKERS", get("SOCIALBOT_WORKERS"), DEFAULT_WORKERS, 1, 32),
+        scheduler=scheduler == "on",
+        health_max_age=_whole(
+            "SOCIALBOT_HEALTH_MAX_AGE",
+            get("SOCIALBOT_HEALTH_MAX_AGE"),
+            DEFAULT_HEALTH_MAX_AGE,
+            10,
+            7 * 24 * 3600,
+        ),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
@@ -162,6 +205,17 @@ def _fraction(name: str, raw: str) -> float:
         raise ConfigError(name, f"must be a number between 0 and 1, got {raw!r}") from None
     if not 0.0 <= value <= 1.0:
         raise ConfigError(name, f"must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def _whole(name: str, raw: str, default: int, low: int, high: int) -> int:
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(name, f"must be a whole number from {low} to {high}, got {raw!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be from {low} to {high}, got {value}")
     return value
 
 

@@ -258,3 +258,89 @@ def m003_vectors_per_model(db: Database) -> None:
 def m004_index_handled_events(db: Database) -> None:
     """Every Slack event drops the handled ids older than a day: find them by an index."""
     db.table("handled_events").create_index(["handled_at"])
+
+
+@migrations()
+def m005_delivery_spine(db: Database) -> None:
+    """The delivery spine: accepted Slack requests waiting for a worker (``intake``), every
+    message socialbot owes someone (``outbox``, one row per unique key), the next time a
+    channel may be posted to (``outbox_pace``), and the state of each scheduled job. A
+    request to the conversation manager is kept once per question and requester."""
+    db.table("intake").create(
+        {
+            "id": int,
+            "key": str,
+            "kind": str,
+            "text": str,
+            "user_id": str,
+            "channel_id": str,
+            "surface": str,
+            "thread_ts": str,
+            "response_url": str,
+            "received_at": str,
+            "state": str,
+            "attempts": int,
+            "taken_by": str,
+            "taken_until": float,
+            "question_id": int,
+            "done_at": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"key", "kind", "received_at", "state"},
+        defaults={"state": "queued", "attempts": 0},
+    )
+    db.table("intake").create_index(["key"], unique=True)
+    db.table("intake").create_index(["state", "id"])
+    db.table("outbox").create(
+        {
+            "id": int,
+            "key": str,
+            "kind": str,
+            "route": str,
+            "channel": str,
+            "user_id": str,
+            "thread_ts": str,
+            "response_url": str,
+            "content": str,
+            "lang": str,
+            "about": str,
+            "created_at": str,
+            "asked_at": str,
+            "state": str,
+            "attempts": int,
+            "due_at": float,
+            "leased_by": str,
+            "lease_until": float,
+            "check_first": int,
+            "sent_at": str,
+            "sent_ts": str,
+            "sent_channel": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={"key", "kind", "route", "content", "created_at", "state", "due_at"},
+        defaults={"state": "pending", "attempts": 0, "check_first": 0},
+    )
+    db.table("outbox").create_index(["key"], unique=True)
+    db.table("outbox").create_index(["state", "due_at"])
+    db.table("outbox").create_index(["created_at"])
+    db.table("outbox_pace").create({"channel": str, "next_at": float}, pk="channel")
+    db.table("scheduled_jobs").create(
+        {
+            "name": str,
+            "last_slot": str,
+            "running_slot": str,
+            "last_started": str,
+            "last_finished": str,
+            "last_outcome": str,
+            "last_error": str,
+        },
+        pk="name",
+    )
+    # Clicks before this version could store one request several times: keep the first.
+    db.execute(
+        "delete from manager_requests where id not in "
+        "(select min(id) from manager_requests group by question_id, user_id)"
+    )
+    db.table("manager_requests").create_index(["question_id", "user_id"], unique=True)

@@ -128,6 +128,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Sorry, dat lukte niet. Probeer het zo opnieuw.",
         "en": "Sorry, that did not work. Please try again in a moment.",
     },
+    "late_answer": {
+        "nl": "⏳ Sorry voor het wachten: je stelde deze vraag op {when}.",
+        "en": "⏳ Sorry for the wait: you asked this on {when}.",
+    },
+    "intake_failed": {
+        "nl": "Sorry, ik kan je vraag nu niet bewaren (een storing bij socialbot). Het team is "
+        "gewaarschuwd; stel je vraag over een paar minuten opnieuw.",
+        "en": "Sorry, I can't store your question right now (a fault at socialbot's end). The "
+        "team has been alerted; please ask again in a few minutes.",
+    },
     "ask_failed": {
         "nl": "Sorry, er ging iets mis bij het beantwoorden van je vraag. Probeer het zo opnieuw; "
         "lukt het dan nog niet, vraag het de conversatiemanager.",

@@ -9,9 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlite_utils import Database
+
+from bot import outbox
 from bot.db import Store
 from bot.errors import NotFound
 from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
@@ -149,22 +153,29 @@ class QuestionService:
         """Answer ``question`` and store it; raise InvalidInput for an empty question."""
         answer = self.kb.answer(question)
         with self.store.transaction() as db:
-            row = db.table("questions").insert(
-                {
-                    "asked_at": self._now(),
-                    "user_id": user_id,
-                    "channel_id": channel_id,
-                    "surface": surface,
-                    "question": answer.question,
-                    "lang": answer.lang,
-                    "answered": int(answer.answered),
-                    "entry_id": answer.best.entry.id if answer.best else None,
-                    "score": answer.score,
-                }
-            )
-            assert row.last_rowid is not None
-            question_id = row.last_rowid
-        return Asked(question_id, answer)
+            return Asked(self.record(db, answer, user_id, channel_id, surface), answer)
+
+    def record(
+        self, db: Database, answer: Answer, user_id: str, channel_id: str, surface: str
+    ) -> int:
+        """Store ``answer`` to ``user_id``'s question inside the caller's transaction; its id."""
+        cursor = db.execute(
+            "insert into questions (asked_at, user_id, channel_id, surface, question, lang, "
+            "answered, entry_id, score) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self._now(),
+                user_id,
+                channel_id,
+                surface,
+                answer.question,
+                answer.lang,
+                int(answer.answered),
+                answer.best.entry.id if answer.best else None,
+                answer.score,
+            ],
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def get(self, question_id: int) -> StoredQuestion:
         """The stored question; raise NotFound."""
@@ -209,14 +220,39 @@ class QuestionService:
             )
         return question
 
-    def request_manager(self, question_id: int, user_id: str) -> ManagerRequest:
-        """Record that ``user_id`` wants the conversation manager to answer ``question_id``."""
+    def request_manager(
+        self,
+        question_id: int,
+        user_id: str,
+        managers: Sequence[str],
+        render: Callable[[ManagerRequest], dict[str, Any]],
+    ) -> ManagerRequest:
+        """Record that ``user_id`` wants the conversation manager to answer ``question_id``
+        and, in the same transaction, put a DM to each of ``managers`` (``render`` makes
+        its content) in the outbox. Asked again (a double click, a retry), nothing new is
+        stored or sent."""
         question = self.get(question_id)
+        request = ManagerRequest(question, self._entry_or_none(question.entry_id), user_id)
+        content = render(request)
+        now = self.clock()
         with self.store.transaction() as db:
-            db.table("manager_requests").insert(
-                {"question_id": question_id, "user_id": user_id, "requested_at": self._now()}
+            db.execute(
+                "insert or ignore into manager_requests (question_id, user_id, requested_at) "
+                "values (?, ?, ?)",
+                [question_id, user_id, self._now()],
             )
-        return ManagerRequest(question, self._entry_or_none(question.entry_id), user_id)
+            for manager in managers:
+                message = outbox.Message(
+                    kind="manager_dm",
+                    route="post",
+                    channel=manager,
+                    content=content,
+                    lang=question.lang,
+                    about=f"manager DM about question {question_id} from {user_id}",
+                    user_id=user_id,
+                )
+                outbox.enqueue(db, f"manager-dm:{question_id}:{user_id}:{manager}", message, now)
+        return request
 
     def recent(self, user_id: str, limit: int = 5) -> list[StoredQuestion]:
         """``user_id``'s latest questions, newest first."""

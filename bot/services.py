@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.db import Store
 from bot.errors import ConfigError
+from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
+from bot.outbox import Outbox
 from bot.questions import Clock, QuestionService, utc_now
+from bot.scheduled import scheduled_jobs
+from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,9 @@ class Services:
     store: Store
     kb: KnowledgeBase
     questions: QuestionService
+    intake: Intake
+    outbox: Outbox
+    scheduler: Scheduler
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -80,8 +87,15 @@ def build_services(
     except BaseException:
         store.close()
         raise
+    intake, outbox = Intake(store, clock), Outbox(store, clock)
     return Services(
-        settings=settings, store=store, kb=kb, questions=QuestionService(store, kb, clock)
+        settings=settings,
+        store=store,
+        kb=kb,
+        questions=QuestionService(store, kb, clock),
+        intake=intake,
+        outbox=outbox,
+        scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
     )
 
 

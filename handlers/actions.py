@@ -10,18 +10,24 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import NotFound
+from bot.health import HealthCheck
 from bot.i18n import t
+from bot.intake import Request
 from bot.services import Services
 from handlers import blocks as b
 from handlers.failures import log_failure
-from handlers.jobs import Jobs, reply
+from handlers.intake import accept, failure_text
 from handlers.lazy import ack_only, after_ack
+from handlers.replies import manager_dm
 
 
-def register(app: App, services: Services, jobs: Jobs) -> None:
+def register(app: App, services: Services, health: HealthCheck) -> None:
     """Wire the block actions and view submissions."""
     questions = services.questions
     lang = services.settings.default_lang
+    # A modal must open within 3 s of the click (its trigger_id expires): it gets threads of
+    # its own, not the pool that slow calls (rate-limited App Home publishes) can fill.
+    modal_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modal")
 
     @after_ack("feedback", lang)
     def feedback(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -35,22 +41,18 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         question_id, _, entry_id = action["value"].partition(":")
         question = questions.get(_question_id(question_id))
         entry = questions.entry(entry_id)
-        respond(
-            text=entry.title,
-            blocks=b.entry_blocks(entry, question.lang, question.id),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        for blocks in b.entry_messages(entry, question.lang, question.id):  # a long one in parts
+            respond(
+                text=entry.title, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
 
     @after_ack("read more", lang)
     def read_more(action: dict[str, Any], respond: Respond) -> None:
         entry = questions.entry(action["value"])
-        respond(
-            text=entry.title,
-            blocks=b.entry_blocks(entry, entry.lang),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        for blocks in b.entry_messages(entry, entry.lang):  # a long entry in parts, in order
+            respond(
+                text=entry.title, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
 
     @after_ack("share", lang)
     def share(
@@ -66,7 +68,11 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         )
         try:
             client.chat_postMessage(
-                channel=channel, text=b.fallback_text(asked.answer), blocks=public
+                channel=channel,
+                text=b.fallback_text(asked.answer),
+                blocks=public,
+                unfurl_links=False,
+                unfurl_media=False,
             )
         except SlackApiError as error:  # a DM between others, a private channel without socialbot
             if error.response.get("error") not in _NOT_A_MEMBER:
@@ -80,35 +86,20 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         respond(delete_original=True)
 
     @after_ack("ask the manager", lang)
-    def ask_manager(
-        body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        request = questions.request_manager(_question_id(action["value"]), body["user"]["id"])
-        dm = b.manager_request_blocks(request, request.question.lang)
-        fallback = b.manager_request_fallback(request)
-        managers = services.settings.conversation_managers
-        reached = 0
-        for manager in managers:
-            try:  # one manager who cannot be reached must not keep the others from hearing
-                client.chat_postMessage(channel=manager, text=fallback, blocks=dm)
-                reached += 1
-            except Exception as error:  # noqa: BLE001 - logged; the user is told below
-                log_failure(f"ask the manager: DM to {manager}", error)
-        text = (
-            t("manager_sent", request.question.lang)
-            if reached
-            else t(
-                "manager_unreachable",
-                request.question.lang,
-                managers=", ".join(f"<@{m}>" for m in managers),
-            )
-        )
+    def ask_manager(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        request = questions.request_manager(
+            _question_id(action["value"]),
+            body["user"]["id"],
+            services.settings.conversation_managers,
+            manager_dm,
+        )  # the DMs go out through the outbox, once however often this is clicked
+        text = t("manager_sent", request.question.lang)
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     def open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = (body.get("user") or {}).get("id")
-        _modal_threads.submit(_open_modal, client, body.get("trigger_id"), user, lang)
+        modal_threads.submit(_open_modal, client, body.get("trigger_id"), user, lang)
 
     @after_ack("home: help", lang)
     def help_in_dm(body: dict[str, Any], client: WebClient) -> None:
@@ -120,9 +111,19 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         if not question:
             ack(response_action="errors", errors={b.ASK_MODAL_BLOCK: t("modal_empty", lang)})
             return
-        ack()
         user = body["user"]["id"]
-        reply(jobs, question, user, user, None, "home")  # answered in the DM, by a worker
+        request = Request(
+            key=f"view:{view.get('id')}:{body.get('trigger_id')}",
+            text=question,
+            user_id=user,
+            channel_id=user,
+            surface="home",
+        )
+        if accept(services, health, request) is None:
+            problem = failure_text(services, request)
+            ack(response_action="errors", errors={b.ASK_MODAL_BLOCK: problem})
+            return
+        ack()  # answered in the DM, by a worker
 
     for action_id, work in (
         (b.HELPFUL, feedback),
@@ -136,11 +137,6 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
         app.action(action_id)(ack=ack_only, lazy=[work])
     app.action(b.HOME_ASK)(open_ask_modal)
     app.view(b.ASK_MODAL)(ask_from_modal)
-
-
-# A modal must open within 3 s of the click (its trigger_id expires): it gets threads of
-# its own, not the pool that slow calls (rate-limited App Home publishes) can fill.
-_modal_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="modal")
 
 
 def _open_modal(client: WebClient, trigger_id: str | None, user: str | None, lang: str) -> None:

@@ -1,9 +1,10 @@
-"""Build the Bolt app: one WebClient with retries, the listeners, one error handler."""
+"""Build the Bolt app: the listeners, replay protection, one error handler."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,19 +12,17 @@ from typing import Any
 from slack_bolt import Ack, App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.health import HealthCheck
 from bot.services import Services
 from handlers import actions, commands, events, home
-from handlers.client import build_client
 from handlers.failures import log_failure
-from handlers.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
 
-def build_app(
-    services: Services, jobs: Jobs, client: WebClient | None = None, workers: int = 4
-) -> App:
-    """The socialbot Slack app over ``services``; questions are answered by ``jobs``.
+def build_app(services: Services, client: WebClient, health: HealthCheck, workers: int = 4) -> App:
+    """The socialbot Slack app over ``services``: listeners accept questions into the
+    intake (workers answer them) and answer buttons; ``health`` hears of storage failures.
 
     Call ``settings.require_slack`` first.
     """
@@ -31,7 +30,7 @@ def build_app(
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_not_the_token_warning)
     app = App(
-        client=client or build_client(settings.slack_bot_token, settings.slack_api_url),
+        client=client,
         signing_secret=settings.slack_signing_secret or None,
         token_verification_enabled=False,
         # Listeners ack in the request thread; their slow part runs lazily after the ack.
@@ -39,14 +38,14 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work"),
         logger=bolt_logger,
     )
-    app.middleware(_skip_handled_events(services))
+    app.middleware(_once_per_request(services))
     app.middleware(_note_rate_limits)
-    commands.register(app, services, jobs)
-    events.register(app, services, jobs)
-    actions.register(app, services, jobs)
+    commands.register(app, services, health)
+    events.register(app, services, health)
+    actions.register(app, services, health)
     home.register(app, services)
     _acknowledge_the_rest(app)
-    app.error(_on_error(services))
+    app.error(_on_error(services, health))
     return app
 
 
@@ -71,13 +70,15 @@ def _not_the_token_warning(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
-def _skip_handled_events(services: Services) -> Callable[..., Any]:
-    """Slack retries an event it thinks failed; handle each event id only once."""
+def _once_per_request(services: Services) -> Callable[..., Any]:
+    """Handle each request once: Slack retries an event it thinks failed (same event id),
+    and a captured command or click replayed within the signature's 5 minutes carries the
+    same trigger id."""
 
     def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
-        event_id = _event_id(body)
-        if event_id and not services.questions.first_time(f"event:{event_id}"):
-            log.info("event %s already handled; ignoring the retry", event_id)
+        key = _request_key(body)
+        if key and not services.questions.first_time(key):
+            log.info("%s already handled; ignoring the repeat", key)
             return BoltResponse(status=200, body="")
         return next()
 
@@ -96,18 +97,26 @@ def _note_rate_limits(body: dict[str, Any], next: Callable[[], BoltResponse]) ->
     return next()
 
 
-def _on_error(services: Services) -> Callable[..., None]:
-    """Errors raised before or during the ack (the slow part reports its own): logged, and
-    an event's id forgotten, so that Slack's retry of it (after our 500) is handled."""
+def _on_error(services: Services, health: HealthCheck) -> Callable[..., None]:
+    """Errors raised before or during the ack (the slow part reports its own): logged, a
+    database error also in the health report, and the request's key forgotten, so that
+    Slack's retry of an event (after our 500) is handled."""
 
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log_failure(str(body.get("type") or body.get("command") or "request"), error)
-        event_id = _event_id(body)
-        if event_id:
-            services.questions.forget(f"event:{event_id}")
+        if isinstance(error, sqlite3.Error):
+            health.note_failure(f"a Slack request failed on the database: {error}")
+            return
+        key = _request_key(body)
+        if key:
+            services.questions.forget(key)
 
     return on_error
 
 
-def _event_id(body: dict[str, Any]) -> str | None:
-    return body.get("event_id") if body.get("type") == "event_callback" else None
+def _request_key(body: dict[str, Any]) -> str | None:
+    """An event's id, or a command's or interaction's trigger id."""
+    if body.get("type") == "event_callback":
+        return f"event:{body['event_id']}" if body.get("event_id") else None
+    trigger = body.get("trigger_id")
+    return f"trigger:{trigger}" if isinstance(trigger, str) and trigger else None

@@ -32,6 +32,13 @@ SECTION_CHARS = 2_900
 # Longer titles and questions are cut short: they share a section with other text.
 TITLE_CHARS = 300
 QUESTION_CHARS = 2_000
+# One message: Slack takes at most 50 blocks, and refuses (msg_blocks_too_long) blocks
+# with about 13,000 characters of text in all; a long entry is sent as several messages.
+MESSAGE_BLOCKS = 50
+MESSAGE_CHARS = 12_000
+# Slack takes at most five posts to one response_url, so an entry is sent in at most five.
+RESPONSE_URL_POSTS = 5
+_TRIMMED = " …"
 # A user mention as Slack writes it in text: <@U0123ABCD> or <@U0123ABCD|name>.
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -151,19 +158,77 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
 
 
 def entry_blocks(entry: Entry, lang: str, question_id: int | None = None) -> Blocks:
-    """A whole entry (split over sections when long), e.g. after 'read more' or a suggestion."""
-    chunks = pieces(to_mrkdwn(entry.body), SECTION_CHARS)[:40]
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{_title(entry)}*"))]
-    blocks.extend(SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]))
+    """A whole entry as one message (split over sections when long), its body trimmed with
+    " …" where it does not fit in one; :func:`entry_messages` sends it all."""
+    return entry_messages(entry, lang, question_id, max_messages=1)[0]
+
+
+def entry_messages(
+    entry: Entry,
+    lang: str,
+    question_id: int | None = None,
+    max_messages: int | None = RESPONSE_URL_POSTS,
+) -> list[Blocks]:
+    """A whole entry, e.g. after 'read more' or a suggestion, as the blocks of one or more
+    messages that Slack accepts (at most MESSAGE_BLOCKS blocks and MESSAGE_CHARS characters
+    of text each): the title in the first, the source line and the feedback buttons (with
+    ``question_id``) in the last. The body is cut into sections by :func:`pieces` and the
+    messages are cut between sections. Beyond ``max_messages`` the body is trimmed, the
+    last section ending in " …"."""
+    head = SectionBlock(text=MarkdownTextObject(text=f"*{_title(entry)}*")).to_dict()
+    tail: Blocks = [
+        ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]).to_dict()
+    ]
     if question_id is not None:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"entry-{question_id}",
-                elements=_feedback_buttons(lang, question_id),
-            )
+        buttons = ActionsBlock(
+            block_id=f"entry-{question_id}", elements=_feedback_buttons(lang, question_id)
         )
-    return _dicts(blocks)
+        tail.append(buttons.to_dict())
+    messages: list[Blocks] = [[head]]
+    bodies = [0]  # how many body sections each message holds
+    trimmed = False
+    for chunk in pieces(to_mrkdwn(entry.body), SECTION_CHARS):
+        section = SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
+        if not _fits(messages[-1], [section]):
+            if max_messages is not None and len(messages) >= max_messages:
+                trimmed = True
+                break
+            messages.append([])
+            bodies.append(0)
+        messages[-1].append(section)
+        bodies[-1] += 1
+    while bodies[-1] and not _fits(messages[-1], tail):  # one section and the tail fit
+        last = messages[-1].pop()
+        bodies[-1] -= 1
+        if max_messages is not None and len(messages) >= max_messages:
+            trimmed = True
+        else:
+            messages.append([last])
+            bodies.append(1)
+    if trimmed and bodies[-1]:
+        text = messages[-1][-1]["text"]
+        text["text"] = text["text"].rstrip() + _TRIMMED
+    messages[-1].extend(tail)
+    return messages
+
+
+def _fits(blocks: Blocks, more: Blocks) -> bool:
+    """Whether a message of ``blocks`` and ``more`` stays within Slack's limits, with room
+    for the mark of a trimmed body."""
+    chars = _text_chars(blocks) + _text_chars(more) + len(_TRIMMED)
+    return len(blocks) + len(more) <= MESSAGE_BLOCKS and chars <= MESSAGE_CHARS
+
+
+def _text_chars(value: Any) -> int:
+    """The characters of all text in blocks: every "text" string, however deep."""
+    if isinstance(value, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else _text_chars(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return sum(_text_chars(v) for v in value)
+    return 0
 
 
 def source_line(entry: Entry, lang: str) -> str:
@@ -220,6 +285,17 @@ def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
             ContextBlock(elements=[MarkdownTextObject(text=guess)]),
         ]
     )
+
+
+def message(text: str, blocks: Blocks) -> dict[str, Any]:
+    """A message's content as the outbox keeps it: the notification text and the blocks."""
+    return {"text": text, "blocks": blocks}
+
+
+def late_message(content: dict[str, Any], lang: str, asked: str) -> dict[str, Any]:
+    """``content`` with a first line saying it is late: ``asked`` says when it was asked."""
+    line = ContextBlock(elements=[MarkdownTextObject(text=t("late_answer", lang, when=asked))])
+    return {**content, "blocks": [line.to_dict(), *content.get("blocks", [])]}
 
 
 def manager_request_fallback(request: ManagerRequest) -> str:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.health import HealthCheck
 from bot.i18n import t
+from bot.intake import Request
 from bot.questions import small_talk
 from bot.services import Services
-from handlers import jobs as answer_jobs
 from handlers.blocks import text_blocks, typed_text
-from handlers.jobs import Jobs
+from handlers.intake import accept, failure_text
 
 
-def register(app: App, services: Services, jobs: Jobs) -> None:
+def register(app: App, services: Services, health: HealthCheck) -> None:
     """Wire the slash commands."""
     lang = services.settings.default_lang
 
@@ -26,11 +28,15 @@ def register(app: App, services: Services, jobs: Jobs) -> None:
             reply = t(chat.reply, chat.lang or lang)
             ack(text=reply, blocks=text_blocks(reply))
             return
-        ack()
-        jobs.submit(
-            answer_jobs.answer_command,
-            text,
-            command["user_id"],
-            command["channel_id"],
-            command["response_url"],
+        request = Request(
+            key=f"command:{command.get('trigger_id') or uuid.uuid4().hex}",
+            text=text,
+            user_id=command["user_id"],
+            channel_id=command["channel_id"],
+            surface="command",
+            response_url=command.get("response_url"),
         )
+        if accept(services, health, request) is None:
+            ack(text=failure_text(services, request), response_type="ephemeral")
+            return
+        ack()  # the answer follows through the response_url, from a worker

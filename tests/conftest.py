@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,19 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.entry import load_paths
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+
+
+class ManualClock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture

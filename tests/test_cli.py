@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.config import load_settings
+from bot.outbox import STATES, Message, Sent
+from bot.services import build_services
 from tests.conftest import FIXTURE_KB
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -421,3 +426,278 @@ def test_output_to_a_full_disk_is_a_message_not_a_traceback(cli_env: Path) -> No
         "socialbot: cannot write the output: No space left on device"
     )
     assert "Traceback" not in result.stderr
+
+
+def _message(number: int) -> Message:
+    return Message(
+        kind="answer",
+        route="post",
+        channel="C0123ABCD",
+        content={"text": f"answer {number}"},
+        lang="en",
+        about=f"answer to question {number}",
+        user_id="U0123ABCD",
+    )
+
+
+@pytest.fixture
+def outbox_rows(cli_env: Path) -> dict[str, int]:
+    """An outbox with one message in each state but sending (two failed); their ids by key."""
+    services = build_services(load_settings(), models=False)
+    try:
+        for number, key in enumerate(["pending", "failed", "sent", "also-failed"]):
+            assert services.outbox.enqueue(key, _message(number))
+        rows = {row.key: row for row in services.outbox.rows()}
+        services.outbox.mark_failed(rows["failed"], "channel_not_found")
+        services.outbox.mark_sent(rows["sent"], Sent("C0123ABCD", "1700000000.000100"))
+        services.outbox.mark_failed(rows["also-failed"], "invalid_auth\nthe token was revoked")
+    finally:
+        services.close()
+    return {key: row.id for key, row in rows.items()}
+
+
+def _outbox_states() -> dict[str, str]:
+    services = build_services(load_settings(), models=False)
+    try:
+        return {row.key: row.state for row in services.outbox.rows()}
+    finally:
+        services.close()
+
+
+def _table(out: str) -> dict[str, list[str]]:
+    """The rows of the table ``outbox list`` printed, by id, split into words."""
+    rows = (line.split() for line in out.splitlines())
+    return {words[0]: words for words in rows if len(words) > 1 and words[1] in STATES}
+
+
+def test_outbox_list_on_an_empty_outbox(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "outbox", "list")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "No messages pending, sending or failed.",
+        "0 undelivered; 0 failed",
+    ]
+    code, out, _ = run(capsys, "outbox", "list", "--all", "--json")
+    assert code == 0
+    assert out == ""
+
+
+def test_outbox_list_shows_undelivered_and_failed_messages_then_the_backlog(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "outbox", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "ID", "STATE", "ATTEMPTS", "KIND", "TO", "CREATED", "ABOUT", "LAST", "ERROR"
+    ]  # fmt: skip
+    table = _table(out)
+    ids = [outbox_rows[key] for key in ("also-failed", "failed", "pending")]
+    assert [int(line.split()[0]) for line in lines[1:4]] == ids  # newest first
+    assert str(outbox_rows["sent"]) not in table
+    failed = table[str(outbox_rows["failed"])]
+    assert failed[1:5] == ["failed", "0", "answer", "C0123ABCD"]
+    assert failed[-4:] == ["to", "question", "1", "channel_not_found"]
+    assert "invalid_auth the token was revoked" in out  # one line per message
+    assert re.fullmatch(r"1 undelivered, oldest \d+ s; 2 failed", lines[-1])
+
+
+def test_outbox_list_failed_or_all(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "outbox", "list", "--failed")
+    listed = {int(key) for key in _table(out)}
+    assert listed == {outbox_rows["failed"], outbox_rows["also-failed"]}
+    _, out, _ = run(capsys, "outbox", "list", "--all")
+    assert {int(key) for key in _table(out)} == set(outbox_rows.values())
+    assert _table(out)[str(outbox_rows["sent"])][1] == "sent"
+
+
+def test_outbox_list_limit_says_when_there_are_more(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "outbox", "list", "--limit", "1")
+    assert list(_table(out)) == [str(outbox_rows["also-failed"])]
+    assert "(only the newest 1; --limit N shows more)" in out
+    _, out, _ = run(capsys, "outbox", "list", "--limit", "3")
+    assert "--limit N shows more" not in out
+
+
+def test_outbox_list_json_is_one_object_per_line(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "outbox", "list", "--all", "--json")
+    assert code == 0
+    rows = {row["key"]: row for row in map(json.loads, out.splitlines())}
+    assert set(rows) == set(outbox_rows)
+    for row in rows.values():
+        assert set(row) == {
+            "id", "key", "kind", "state", "attempts", "channel", "user_id", "about",
+            "created_at", "sent_at", "last_error",
+        }  # fmt: skip
+        assert dt.datetime.fromisoformat(row["created_at"]).tzinfo is not None
+    assert rows["also-failed"] | {"created_at": None} == {
+        "id": outbox_rows["also-failed"],
+        "key": "also-failed",
+        "kind": "answer",
+        "state": "failed",
+        "attempts": 0,
+        "channel": "C0123ABCD",
+        "user_id": "U0123ABCD",
+        "about": "answer to question 3",
+        "created_at": None,
+        "sent_at": None,
+        "last_error": "invalid_auth\nthe token was revoked",
+    }
+    assert rows["sent"]["sent_at"] is not None and rows["sent"]["state"] == "sent"
+
+
+def test_outbox_retry_one_id_makes_that_message_pending(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "outbox", "retry", str(outbox_rows["failed"]))
+    assert code == 0
+    assert out.startswith("1 failed message(s) due again")
+    assert _outbox_states() == {
+        "pending": "pending", "failed": "pending", "sent": "sent", "also-failed": "failed"
+    }  # fmt: skip
+
+
+def test_outbox_retry_all_failed_makes_every_failed_message_pending(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "outbox", "retry", "--all-failed")
+    assert code == 0
+    assert out.startswith("2 failed message(s) due again")
+    assert _outbox_states() == {
+        "pending": "pending", "failed": "pending", "sent": "sent", "also-failed": "pending"
+    }  # fmt: skip
+    _, out, _ = run(capsys, "outbox", "list", "--json")
+    assert all(json.loads(line)["last_error"] is None for line in out.splitlines())
+    code, out, _ = run(capsys, "outbox", "retry", "--all-failed")
+    assert code == 0
+    assert out == "No failed messages: nothing to retry.\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give the ids of failed messages to retry"),
+        (["1", "--all-failed"], "not both"),
+        (["{pending}"], "is pending, not failed; nothing was changed"),
+        (["{failed}", "{sent}"], "is sent, not failed; nothing was changed"),
+    ],
+)
+def test_outbox_retry_usage_errors_change_nothing(
+    outbox_rows: dict[str, int],
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    before = _outbox_states()
+    code, out, err = run(capsys, "outbox", "retry", *(a.format(**outbox_rows) for a in argv))
+    assert code == 2
+    assert message in err and out == ""
+    assert _outbox_states() == before
+
+
+@pytest.mark.parametrize("bad_id", ["x", "1.5", "0", "-3", str(2**63)])
+def test_outbox_retry_of_an_id_that_is_no_id_is_a_usage_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], bad_id: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["outbox", "retry", "--", bad_id])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "socialbot outbox retry: error: argument ID:" in err
+
+
+def test_outbox_retry_of_an_unknown_id_fails_and_names_it(
+    outbox_rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _outbox_states()
+    code, _, err = run(capsys, "outbox", "retry", str(outbox_rows["failed"]), "999")
+    assert code == 1
+    assert "no outbox row with id 999; nothing was changed" in err
+    assert _outbox_states() == before
+
+
+def test_outbox_list_failed_and_all_together_is_a_usage_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["outbox", "list", "--failed", "--all"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_jobs_list_shows_each_job_with_schedule_and_next_run(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "jobs", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "SCHEDULE", "NEXT", "LAST", "RUN", "OUTCOME"]
+    sweep = next(line for line in lines if line.startswith("outbox-sweep"))
+    assert "*/5 * * * *" in sweep
+    assert sweep.split()[-2:] == ["never", "-"]
+    description = lines[lines.index(sweep) + 1]
+    assert description.startswith("    Re-queue messages")
+    code, out, _ = run(capsys, "jobs", "list", "--json")
+    jobs = {job["name"]: job for job in map(json.loads, out.splitlines())}
+    assert jobs["outbox-sweep"]["schedule"] == "*/5 * * * *"
+    assert dt.datetime.fromisoformat(jobs["outbox-sweep"]["next"]) > dt.datetime.now(dt.UTC)
+    assert jobs["outbox-sweep"]["last_outcome"] is None
+
+
+def test_jobs_run_prints_the_summary_and_records_the_outcome(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "jobs", "run", "outbox-sweep")
+    assert code == 0
+    assert out.startswith("outbox-sweep: 0 stuck message(s) re-queued")
+    _, out, _ = run(capsys, "jobs", "list", "--json")
+    (job,) = [json.loads(line) for line in out.splitlines()]
+    assert job["last_outcome"] == "ok" and job["last_started"] is not None
+    _, out, _ = run(capsys, "jobs", "list")
+    assert next(line for line in out.splitlines() if line.startswith("outbox-sweep")).endswith(
+        " ok"
+    )
+
+
+def test_jobs_run_of_an_unknown_job_names_the_jobs(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "jobs", "run", "outbox-swep")
+    assert code == 1
+    assert out == ""
+    assert "no job 'outbox-swep'; the jobs are: outbox-sweep" in err
+
+
+def test_jobs_run_of_a_failing_job_names_it_and_the_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object) -> tuple[int, int]:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr("bot.outbox.Outbox.sweep", broken)
+    code, out, err = run(capsys, "jobs", "run", "outbox-sweep")
+    assert code == 1
+    assert out == ""
+    assert "socialbot: job outbox-sweep failed: RuntimeError: the disk is on fire" in err
+    _, out, _ = run(capsys, "jobs", "list")
+    assert next(line for line in out.splitlines() if line.startswith("outbox-sweep")).endswith(
+        " failed"
+    )
+    assert "    last error: RuntimeError: the disk is on fire" in out
+
+
+def test_jobs_run_help_is_for_cron_with_the_scheduler_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["jobs", "run", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "cron" in help_text and "SOCIALBOT_SCHEDULER=off" in help_text
+    assert "socialbot jobs run outbox-sweep" in help_text

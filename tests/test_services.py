@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,30 +112,54 @@ class Held(BagOfWords):
 def test_serve_listens_while_the_backfill_runs(
     clean_env: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import handlers.serve
+    import handlers.runtime
     from bot.cli import main
 
     build_services(settings(db_path, "off")).close()
     model = Held("one")
     use_model(monkeypatch, model)
     seen: dict[str, int] = {}
+    built: list[Services] = []
+
+    def recorded(served_settings: Settings, **options: Any) -> Services:
+        services = build_services(served_settings, **options)
+        built.append(services)
+        return services
 
     class Server:
         """Stands in for waitress: by the time it runs, the backfill must be running too."""
 
-        def __init__(self, built: Services, *args: object, **options: object) -> None:
-            self.built = built
+        def __init__(self, *args: object, **options: object) -> None:
+            pass
 
         def run(self) -> None:
+            (served,) = built
             assert model.embedding.wait(timeout=30)
-            seen["missing while serving"] = missing(self.built)
+            seen["missing while serving"] = missing(served)
             (backfill,) = [t for t in threading.enumerate() if t.name == "backfill"]
             model.release.set()
             backfill.join(timeout=30)
-            seen["missing after the backfill"] = missing(self.built)
+            seen["missing after the backfill"] = missing(served)
 
-    monkeypatch.setattr(handlers.serve, "http_server", Server)
-    monkeypatch.setattr(handlers.serve, "stop_http_server", lambda server: None)
+    class NoWorkers:
+        """Stands in for the worker processes (they would load the real model)."""
+
+        def __init__(self, *args: object, **options: object) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def stop(self) -> None:
+            pass
+
+        def alive(self) -> int:
+            return 1
+
+    monkeypatch.setattr(handlers.runtime, "build_services", recorded)
+    monkeypatch.setattr(handlers.runtime, "http_server", Server)
+    monkeypatch.setattr(handlers.runtime, "stop_http_server", lambda server: None)
+    monkeypatch.setattr(handlers.runtime, "WorkerPool", NoWorkers)
     for name, value in {
         "SOCIALBOT_DB": str(db_path),
         "SOCIALBOT_SEMANTIC": "on",

@@ -98,6 +98,96 @@ def test_long_entry_is_split_over_sections() -> None:
     assert "".join(x["text"]["text"] for x in sections[1:]) == "x" * 7000
 
 
+def body_sections(messages: list[list[dict[str, Any]]]) -> list[str]:
+    """The sections' texts of the messages, in order, without the title (the first)."""
+    texts = [x["text"]["text"] for blocks in messages for x in blocks if x["type"] == "section"]
+    return texts[1:]
+
+
+def assert_within_slack_limits(messages: list[list[dict[str, Any]]]) -> None:
+    for blocks in messages:
+        assert 0 < len(blocks) <= 50
+        texts = [x["text"]["text"] for x in blocks if x["type"] == "section"]
+        assert all(len(t) <= 3_000 for t in texts)
+        assert all_text_chars(blocks) <= b.MESSAGE_CHARS
+
+
+def all_text_chars(value: Any) -> int:
+    """The characters of every "text" string in ``value`` (sections, context, buttons)."""
+    if isinstance(value, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else all_text_chars(v)
+            for k, v in value.items()
+        )
+    return sum(all_text_chars(v) for v in value) if isinstance(value, list) else 0
+
+
+def test_a_short_entry_is_one_message_as_before() -> None:
+    messages = b.entry_messages(ENTRY, "nl", 3)
+    assert messages == [b.entry_blocks(ENTRY, "nl", 3)]
+    (blocks,) = messages
+    assert [x["type"] for x in blocks] == ["section", "section", "context", "actions"]
+    assert blocks[0]["text"]["text"] == "*Wie mag posten?*"
+    assert blocks[1]["text"]["text"] == "Alleen *jij*."
+    assert "Bron: *Wie mag posten?*" in text(blocks[2])
+    assert actions(blocks) == [b.HELPFUL, b.NOT_HELPFUL, b.ASK_MANAGER]
+    assert b.entry_messages(ENTRY, "nl") == [[x for x in blocks if x["type"] != "actions"]]
+
+
+def long_body(paragraphs: int = 120) -> str:
+    """About 500 characters a paragraph, with a link and markup now and then."""
+    return "\n\n".join(
+        f"**Alinea {i}.** "
+        + " ".join(f"woord{i}x{j}" for j in range(50))
+        + (f" Zie [de richtlijn {i}](https://intranet.example/r/{i})." if i % 7 == 0 else "")
+        for i in range(paragraphs)
+    )
+
+
+def test_a_very_long_entry_is_sent_in_several_messages_within_slack_limits() -> None:
+    long_entry = Entry(**{**ENTRY.__dict__, "body": long_body()})
+    assert len(long_entry.body) > 60_000
+    messages = b.entry_messages(long_entry, "nl", 3, max_messages=None)
+    assert len(messages) > 5
+    assert_within_slack_limits(messages)
+    # every piece of the body, in order, each cut between paragraphs or words
+    assert "\n\n".join(body_sections(messages)) == b.to_mrkdwn(long_entry.body)
+    assert messages[0][0]["text"]["text"] == "*Wie mag posten?*"
+    assert "*Wie mag posten?*" not in text(messages[1:-1])  # the title heads the first only
+    for blocks in messages[:-1]:
+        assert [x["type"] for x in blocks] == ["section"] * len(blocks)
+    assert [x["type"] for x in messages[-1][-2:]] == ["context", "actions"]
+    assert "Bron:" in text(messages[-1]) and "Bron:" not in text(messages[:-1])
+    assert actions(messages[-1]) == [b.HELPFUL, b.NOT_HELPFUL, b.ASK_MANAGER]
+
+
+def test_a_very_long_entry_is_trimmed_to_what_one_response_url_takes() -> None:
+    long_entry = Entry(**{**ENTRY.__dict__, "body": long_body()})
+    messages = b.entry_messages(long_entry, "nl", 3)  # Slack takes five posts to a response_url
+    assert len(messages) == b.RESPONSE_URL_POSTS
+    assert_within_slack_limits(messages)
+    sections = body_sections(messages)
+    assert sections[-1].endswith(" …")
+    shown = "\n\n".join([*sections[:-1], sections[-1].removesuffix(" …")])
+    assert b.to_mrkdwn(long_entry.body).startswith(shown)
+    assert "Bron:" in text(messages[-1]) and actions(messages[-1])[0] == b.HELPFUL
+    (one,) = [b.entry_blocks(long_entry, "nl", 3)]  # one message, trimmed the same way
+    assert_within_slack_limits([one])
+    assert body_sections([one])[-1].endswith(" …") and actions(one)[0] == b.HELPFUL
+
+
+def test_one_long_paragraph_without_spaces_is_still_split_within_limits() -> None:
+    long_entry = Entry(**{**ENTRY.__dict__, "body": "x" * 40_000})
+    messages = b.entry_messages(long_entry, "nl", max_messages=None)
+    assert len(messages) > 1
+    assert_within_slack_limits(messages)
+    assert "".join(body_sections(messages)) == "x" * 40_000
+    assert "Bron:" in text(messages[-1]) and "Bron:" not in text(messages[:-1])
+    capped = b.entry_messages(long_entry, "nl")
+    assert len(capped) <= b.RESPONSE_URL_POSTS
+    assert_within_slack_limits(capped)
+
+
 def question(answered: bool, text_: str = "Hoe zit het?") -> StoredQuestion:
     return StoredQuestion(
         1, "2026-11-27T10:00:00+00:00", "U1", "C1", text_, "nl", answered, None, 0.2
@@ -134,11 +224,9 @@ def test_manager_dm_names_who_forwarded_a_question_of_someone_else() -> None:
 def test_a_long_entry_is_split_between_words() -> None:
     words = " ".join(f"woord{i}" for i in range(2000))
     long_entry = Entry(**{**ENTRY.__dict__, "body": words})
-    sections = [
-        x["text"]["text"] for x in b.entry_blocks(long_entry, "nl") if x["type"] == "section"
-    ]
+    sections = body_sections(b.entry_messages(long_entry, "nl"))
     assert len(sections) > 2 and all(len(x) <= 3000 for x in sections)
-    assert " ".join(sections[1:]) == words  # every cut between two words
+    assert " ".join(sections) == words  # every cut between two words
 
 
 def test_a_long_entry_is_not_split_inside_a_link() -> None:

@@ -10,7 +10,9 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from handlers.serve import RedactSecrets, check_bot_token
+from bot.logs import RedactSecrets
+from handlers.runtime import slack_client
+from handlers.serve import check_bot_token
 
 
 def logged(name: str, *calls: tuple[object, ...], exc_info: bool = False) -> str:
@@ -90,8 +92,9 @@ def not_slack() -> Iterator[str]:
 
 
 def test_an_api_url_that_is_not_slack_is_named_not_the_token(not_slack: str) -> None:
+    settings = Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=f"{not_slack}/404/")
     with pytest.raises(ConfigError) as error:
-        check_bot_token(Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=f"{not_slack}/404/"))
+        check_bot_token(slack_client(settings), settings)
     assert error.value.variable == "SLACK_API_URL"
     assert "HTTP 404" in str(error.value)
 
@@ -99,6 +102,6 @@ def test_an_api_url_that_is_not_slack_is_named_not_the_token(not_slack: str) -> 
 def test_slack_in_trouble_at_start_up_is_logged_not_blamed_on_a_setting(
     not_slack: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"{not_slack}/503/"
-    check_bot_token(Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=url))
+    settings = Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=f"{not_slack}/503/")
+    check_bot_token(slack_client(settings), settings)
     assert "answered HTTP 503 to the bot token check" in caplog.text

@@ -3,9 +3,10 @@ Slack requests, with its Web API calls going to a local fake Slack server."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,14 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.health import HealthCheck
+from bot.logs import configure_logging
 from bot.services import Services, build_services
-from handlers.jobs import Jobs
-from handlers.serve import configure_logging, http_server, stop_http_server
+from bot.worker import Tuning
+from handlers.app import build_app
+from handlers.runtime import build_worker, slack_client, worker_process
+from handlers.serve import http_server, stop_http_server, wsgi_app
+from handlers.workers import WorkerPool
 from tests.conftest import FIXTURE_KB
 from tests.slack import signing
 from tests.slack.fake_slack import FakeSlack
@@ -23,6 +29,8 @@ from tests.slack.fake_slack import FakeSlack
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-123456"
 MANAGER = "UCM1"
+# Fast for tests: a tenth of Slack's pace per channel, idle threads look every 10 ms.
+TEST_TUNING = Tuning(pace=0.1, idle=0.01, schedule_every=0.2, retry_delay=0.05, first_backoff=0.05)
 
 
 @dataclass
@@ -32,7 +40,9 @@ class Running:
     url: str
     slack: FakeSlack
     services: Services
-    jobs: Jobs
+    health: HealthCheck
+    stop_workers: Callable[[], None]
+    pool: WorkerPool | None = None
 
     def send(self, body: str, **header_overrides: str) -> tuple[int, str, float]:
         """POST a signed request; return status, body and seconds until the response."""
@@ -102,20 +112,43 @@ def settings(tmp_path: Path, slack: FakeSlack) -> Settings:
 @pytest.fixture
 def running(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
     """socialbot served over HTTP on a free localhost port, answering in-process."""
-    yield from _serve(settings, slack, processes=0)
+    with serving(settings, slack, processes=0) as running:
+        yield running
 
 
 @pytest.fixture
 def running_as_served(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
     """Exactly as `socialbot serve --http` runs: questions answered in a worker process."""
-    yield from _serve(settings, slack, processes=1)
+    with serving(settings, slack, processes=1) as running:
+        yield running
 
 
-def _serve(settings: Settings, slack: FakeSlack, processes: int) -> Iterator[Running]:
+@contextlib.contextmanager
+def serving(settings: Settings, slack: FakeSlack, processes: int = 0) -> Iterator[Running]:
+    """Composed as handlers.runtime.serve composes it, with the workers on threads of this
+    process (``processes=0``) or in worker processes."""
     services = build_services(settings)
-    configure_logging(settings)
-    jobs = Jobs(settings, processes=processes)
-    server = http_server(services, jobs, "127.0.0.1", 0, threads=8)
+    configure_logging(settings.log_level, settings.secrets)
+    stop = threading.Event()
+    pool: WorkerPool | None = None
+    if processes:
+        pool = WorkerPool(worker_process, (settings, TEST_TUNING), processes)
+        pool.start()
+        alive = pool.alive
+    else:
+        threads = build_worker(services, TEST_TUNING).start(stop)
+        alive = lambda: sum(t.is_alive() for t in threads)  # noqa: E731
+
+    def stop_workers() -> None:
+        stop.set()
+        if pool is not None:
+            pool.stop()
+        for thread in [] if processes else threads:
+            thread.join(timeout=10)
+
+    health = HealthCheck(services.intake, services.outbox, settings.health_max_age, alive)
+    app = build_app(services, slack_client(settings), health)
+    server = http_server(wsgi_app(app, SECRET, health.check), "127.0.0.1", 0, threads=8)
     stopping = threading.Event()
 
     def run() -> None:
@@ -128,10 +161,12 @@ def _serve(settings: Settings, slack: FakeSlack, processes: int) -> Iterator[Run
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield Running(f"http://127.0.0.1:{server.effective_port}", slack, services, jobs)
+        yield Running(
+            f"http://127.0.0.1:{server.effective_port}", slack, services, health, stop_workers, pool
+        )
     finally:
         stopping.set()
         stop_http_server(server)
         thread.join(timeout=5)
-        jobs.close()
+        stop_workers()
         services.close()

@@ -11,18 +11,30 @@ Usage::
 Requests to ``/api/<method>`` are answered with canned successful responses (see
 ``FakeSlack._canned``); requests to ``/response/<name>`` emulate a slash command
 ``response_url`` and are recorded with method ``"response_url"``.
+
+Messages posted with chat.postMessage are kept per channel (a user id posts to that
+user's DM channel ``"D" + user id``): chat.update edits them, conversations.history and
+conversations.replies read them back, and :meth:`FakeSlack.messages` and
+:meth:`FakeSlack.metadata_keys` show them to tests. :meth:`FakeSlack.set_down` (or
+``with slack.down(): ...``) emulates an outage and :meth:`FakeSlack.expire_response_url`
+an expired ``response_url``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import copy
 import email.parser
 import email.policy
 import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -36,7 +48,11 @@ RESPONSE_URL_METHOD = "response_url"
 _BOT_USER_ID = "UBOT"
 _BOT_ID = "BBOT"
 _TEAM_ID = "T1"
-_TS_BASE_SECONDS = 1_700_000_000
+_RESPONSE_PREFIX = "/response/"
+_ANY_METHOD = "*"
+_HISTORY_LIMIT = 100
+_HISTORY_MAX_LIMIT = 999
+_CURSOR_PREFIX = "next_ts:"
 _DEFAULT_ERRORS = {
     400: "invalid_arguments",
     404: "unknown_method",
@@ -179,6 +195,35 @@ def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
     return _flatten(parse_qs(text, keep_blank_values=True))
 
 
+def _json_field(value: Any) -> Any:
+    """A JSON-encoded form field decoded (other values, and invalid JSON, as-is)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _is_true(value: Any) -> bool:
+    """Whether a boolean API argument is set (``True``, ``"true"`` or ``"1"``)."""
+    return value is True or str(value).strip().lower() in ("true", "1")
+
+
+def _parse_ts(value: Any) -> Decimal | None:
+    """A message timestamp as an exact number, or None if it is not one."""
+    try:
+        parsed = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return parsed if parsed.is_finite() else None
+
+
+def _dm_channel(channel: str) -> str:
+    """The channel a message to ``channel`` lands in: a user id (U/W) means their DM."""
+    return "D" + channel if channel[:1] in ("U", "W") else channel
+
+
 class FakeSlack:
     """Local fake of the Slack Web API served on ``127.0.0.1`` from a daemon thread."""
 
@@ -189,7 +234,11 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: dict[str, float] = {}
         self._responses: dict[str, dict[str, Any] | Callable[[Call], dict[str, Any]]] = {}
-        self._ts_counter = 0
+        self._last_ts_micros = 0
+        # (channel, message) in posting order; messages keep their "metadata" here
+        self._messages: list[tuple[str, dict[str, Any]]] = []
+        self._down_status: int | None = None
+        self._expired: set[str] = set()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -297,14 +346,52 @@ class FakeSlack:
                     )
                 self._cond.wait(remaining)
 
+    def response_posts(self, name: str = "r1") -> list[Call]:
+        """The successful (status 200) posts to ``response_url(name)``, in arrival order."""
+        path = _RESPONSE_PREFIX + name
+        with self._cond:
+            return [
+                c
+                for c in self._calls
+                if c.method == RESPONSE_URL_METHOD and c.path == path and c.status == 200
+            ]
+
     def reset(self) -> None:
-        """Forget recorded calls, pending failures, delays and response overrides."""
+        """Forget recorded calls, stored messages, pending failures, delays, response
+        overrides, expired response URLs and an outage."""
         with self._cond:
             self._calls.clear()
+            self._messages.clear()
             self._failures.clear()
             self._delays.clear()
             self._responses.clear()
+            self._expired.clear()
+            self._down_status = None
             self.delay = 0.0
+
+    # -- stored messages -------------------------------------------------------------------
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Copies of the messages stored in ``channel``, oldest first, thread replies
+        included. A user id (U/W) means that user's DM channel."""
+        wanted = _dm_channel(channel)
+        with self._cond:
+            return [copy.deepcopy(m) for c, m in self._messages if c == wanted]
+
+    def metadata_keys(self, channel: str | None = None) -> list[str]:
+        """``metadata.event_payload["key"]`` of each stored message that has one, in
+        posting order, from ``channel`` (a user id means their DM) or from all channels."""
+        wanted = None if channel is None else _dm_channel(channel)
+        keys: list[str] = []
+        with self._cond:
+            for stored_channel, message in self._messages:
+                if wanted is not None and stored_channel != wanted:
+                    continue
+                metadata = message.get("metadata")
+                payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+                if isinstance(payload, dict) and payload.get("key") is not None:
+                    keys.append(str(payload["key"]))
+        return keys
 
     # -- behaviour knobs -------------------------------------------------------------------
 
@@ -318,6 +405,8 @@ class FakeSlack:
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail.
 
+        ``method`` ``"*"`` means any API method (not ``response_url``); failures queued
+        for the method itself are used first.
         ``status`` defaults to 500, or to 200 when ``error`` is given; a 200 failure
         answers ``{"ok": false, "error": error}``. A 429 always carries a
         ``Retry-After`` header (``retry_after``, default ``"1"``). Non-200 failures
@@ -337,6 +426,34 @@ class FakeSlack:
         with self._cond:
             self._failures.setdefault(method, []).append(failure)
 
+    def set_down(self, down: bool, status: int = 503) -> None:
+        """Start (``down=True``) or end an outage.
+
+        While down, every request (API methods, ``response_url`` posts) is recorded
+        with ``status`` and answered ``{"ok": false, "error": "service_unavailable"}``
+        (plus ``Retry-After: 1`` for a 429) and has no other effect: nothing is stored,
+        no injected failure is used up and no delay applies.
+        """
+        with self._cond:
+            self._down_status = status if down else None
+
+    @contextmanager
+    def down(self, status: int = 503) -> Iterator[FakeSlack]:
+        """``with slack.down(): ...``: an outage for the block, then as before."""
+        with self._cond:
+            previous = self._down_status
+            self._down_status = status
+        try:
+            yield self
+        finally:
+            with self._cond:
+                self._down_status = previous
+
+    def expire_response_url(self, name: str = "r1") -> None:
+        """Make later posts to ``response_url(name)`` answer 404 ``expired_url``."""
+        with self._cond:
+            self._expired.add(name)
+
     def set_delay(self, method: str, seconds: float) -> None:
         """Delay answers to ``method`` by ``seconds`` (overrides ``delay`` for it)."""
         with self._cond:
@@ -352,14 +469,16 @@ class FakeSlack:
     # -- request handling ------------------------------------------------------------------
 
     def _next_ts(self) -> str:
-        """A unique, increasing Slack-style message timestamp."""
+        """A unique, increasing Slack-style message timestamp based on the current time."""
         with self._cond:
-            self._ts_counter += 1
-            micros = self._ts_counter * 100
-        return f"{_TS_BASE_SECONDS + micros // 1_000_000}.{micros % 1_000_000:06d}"
+            micros = max(time.time_ns() // 1000, self._last_ts_micros + 1)
+            self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _take_failure(self, method: str) -> _Failure | None:
+    def _take_failure(self, method: str, is_api: bool) -> _Failure | None:
         queue = self._failures.get(method)
+        if not queue and is_api:
+            queue = self._failures.get(_ANY_METHOD)
         if not queue:
             return None
         failure = queue[0]
@@ -381,7 +500,7 @@ class FakeSlack:
         is_api = route.startswith("/api/")
         if is_api:
             method = route[len("/api/") :]
-        elif route.startswith("/response/"):
+        elif route.startswith(_RESPONSE_PREFIX):
             method = RESPONSE_URL_METHOD
         else:
             method = route
@@ -395,13 +514,30 @@ class FakeSlack:
         )
         extra_headers: dict[str, str] = {}
         with self._cond:
-            failure = self._take_failure(method)
-            delay = self._delays.get(method, self.delay if is_api else 0.0)
-            override = self._responses.get(method)
+            down_status = self._down_status
+            if down_status is not None:  # an outage: record the call, change nothing else
+                call.status = down_status
+                self._calls.append(call)
+                self._cond.notify_all()
+            else:
+                expired = (
+                    method == RESPONSE_URL_METHOD
+                    and route[len(_RESPONSE_PREFIX) :] in self._expired
+                )
+                failure = None if expired else self._take_failure(method, is_api)
+                delay = self._delays.get(method, self.delay if is_api else 0.0)
+                override = self._responses.get(method)
+        if down_status is not None:
+            if down_status == 429:
+                extra_headers["Retry-After"] = "1"
+            return down_status, extra_headers, {"ok": False, "error": "service_unavailable"}
 
-        if failure is not None:
+        if expired:
+            call.status = 404
+            payload: dict[str, Any] = {"ok": False, "error": "expired_url"}
+        elif failure is not None:
             call.status = failure.status
-            payload: dict[str, Any] = {
+            payload = {
                 "ok": False,
                 "error": failure.error or _DEFAULT_ERRORS.get(failure.status, "fatal_error"),
             }
@@ -438,24 +574,15 @@ class FakeSlack:
                 "team": "Test",
             }
         if method == "chat.postMessage":
-            ts = self._next_ts()
-            return {
-                "ok": True,
-                "channel": p.get("channel"),
-                "ts": ts,
-                "message": self._message(p, ts),
-            }
+            return self._post_message(p)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":
-            updated_ts = str(p.get("ts", ""))
-            return {
-                "ok": True,
-                "channel": p.get("channel"),
-                "ts": updated_ts,
-                "text": p.get("text", ""),
-                "message": self._message(p, updated_ts),
-            }
+            return self._update_message(p)
+        if method == "conversations.history":
+            return self._history(p)
+        if method == "conversations.replies":
+            return self._replies(p)
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
         if method == "conversations.open":
@@ -481,6 +608,133 @@ class FakeSlack:
                 },
             }
         return {"ok": True}
+
+    def _post_message(self, p: dict[str, Any]) -> dict[str, Any]:
+        """chat.postMessage: store the message in its channel (a user's: their DM)."""
+        channel = p.get("channel")
+        if isinstance(channel, str) and channel:
+            channel = _dm_channel(channel)
+        with self._cond:  # one lock for ts and append: a channel's order is ts order
+            ts = self._next_ts()
+            message = self._message(p, ts)
+            if isinstance(channel, str) and channel:
+                stored = copy.deepcopy(message)
+                if "thread_ts" in stored:
+                    stored["thread_ts"] = str(stored["thread_ts"])
+                if "metadata" in p:
+                    stored["metadata"] = _json_field(p["metadata"])
+                self._messages.append((channel, stored))
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update_message(self, p: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: replace the sent fields of the stored message with that ts."""
+        channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
+        with self._cond:
+            stored = next((m for c, m in self._messages if c == channel and m["ts"] == ts), None)
+            if stored is None:
+                return {"ok": False, "error": "message_not_found"}
+            if "text" in p:
+                stored["text"] = p["text"]
+            for key in ("blocks", "attachments"):
+                if key in p:
+                    value = _json_field(p[key])
+                    if value in ([], ""):  # an empty array removes them
+                        stored.pop(key, None)
+                    else:
+                        stored[key] = value
+            if "metadata" in p:
+                stored["metadata"] = _json_field(p["metadata"])
+            message = {k: copy.deepcopy(v) for k, v in stored.items() if k != "metadata"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": message.get("text", ""),
+            "message": message,
+        }
+
+    def _history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: top-level messages, newest first, one page."""
+        inclusive = _is_true(p.get("inclusive"))
+        bounds: dict[str, Decimal | None] = {}
+        for name in ("oldest", "latest"):
+            raw = p.get(name)
+            bounds[name] = None if raw in (None, "") else _parse_ts(raw)
+            if raw not in (None, "") and bounds[name] is None:
+                return {"ok": False, "error": f"invalid_ts_{name}"}
+        oldest, latest = bounds["oldest"], bounds["latest"]
+        try:
+            limit = int(p.get("limit") or _HISTORY_LIMIT)
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "invalid_limit"}
+        limit = min(max(limit, 1), _HISTORY_MAX_LIMIT)
+        cursor = p.get("cursor")
+        start: Decimal | None = None
+        if cursor:
+            try:
+                decoded = base64.b64decode(str(cursor), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                decoded = ""
+            start = _parse_ts(decoded[len(_CURSOR_PREFIX) :])
+            if not decoded.startswith(_CURSOR_PREFIX) or start is None:
+                return {"ok": False, "error": "invalid_cursor"}
+
+        def wanted(ts: Decimal) -> bool:
+            if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
+                return False
+            if latest is not None and (ts > latest or (ts == latest and not inclusive)):
+                return False
+            return start is None or ts <= start
+
+        with_metadata = _is_true(p.get("include_all_metadata"))
+        channel = str(p.get("channel", ""))
+        with self._cond:
+            found = [
+                self._as_listed(m, with_metadata)
+                for c, m in self._messages
+                if c == channel
+                and m.get("thread_ts") in (None, m["ts"])
+                and wanted(Decimal(m["ts"]))
+            ]
+        found.reverse()  # newest first
+        page, rest = found[:limit], found[limit:]
+        next_cursor = ""
+        if rest:  # like Slack's: base64 of "next_ts:<ts of the first message not listed>"
+            next_cursor = base64.b64encode(f"{_CURSOR_PREFIX}{rest[0]['ts']}".encode()).decode()
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": bool(rest),
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
+    def _replies(self, p: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the thread's parent (if stored) and replies, oldest first."""
+        channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
+        with_metadata = _is_true(p.get("include_all_metadata"))
+        with self._cond:
+            found = [
+                self._as_listed(m, with_metadata)
+                for c, m in self._messages
+                if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+            ]
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return {
+            "ok": True,
+            "messages": found,
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    @staticmethod
+    def _as_listed(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        """A stored message as history/replies list it (metadata only when asked for)."""
+        listed = copy.deepcopy(message)
+        if not with_metadata:
+            listed.pop("metadata", None)
+        return listed
 
     @staticmethod
     def _message(params: dict[str, Any], ts: str) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +31,9 @@ DEFAULT_TRIGGER_ID = "1234567890.1234567890.abcdef0123456789"
 _APP_ID = "A1"
 _TOKEN = "verification-token"
 _TEAM_DOMAIN = "test"
+
+
+_TRIGGERS = itertools.count(1)
 
 
 def signed_headers(
@@ -55,13 +60,18 @@ def signed_headers(
     }
 
 
+def new_trigger_id() -> str:
+    """A trigger id as Slack makes one: new for every command and interaction."""
+    return f"{next(_TRIGGERS)}.{int(time.time())}.{uuid.uuid4().hex}"
+
+
 def slash_command_body(
     command: str = "/ask",
     text: str = "",
     user_id: str = "U1",
     channel_id: str = "C1",
     response_url: str = DEFAULT_RESPONSE_URL,
-    trigger_id: str = DEFAULT_TRIGGER_ID,
+    trigger_id: str | None = None,
     team_id: str = "T1",
     user_name: str | None = None,
 ) -> str:
@@ -80,7 +90,7 @@ def slash_command_body(
             "api_app_id": _APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 
@@ -122,6 +132,7 @@ def block_action_body(
     container: dict[str, Any] | None = None,
     view: dict[str, Any] | None = None,
     team_id: str = "T1",
+    trigger_id: str | None = None,
 ) -> str:
     """A form-encoded ``payload=<json>`` for a button click (``block_actions``).
 
@@ -152,7 +163,7 @@ def block_action_body(
         "api_app_id": _APP_ID,
         "token": _TOKEN,
         "container": container,
-        "trigger_id": DEFAULT_TRIGGER_ID,
+        "trigger_id": trigger_id or new_trigger_id(),
         "team": {"id": team_id, "domain": _TEAM_DOMAIN},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -203,7 +214,11 @@ def post(
 
 
 def view_submission_body(
-    callback_id: str, values: dict[str, Any], user_id: str = "U1", team_id: str = "T1"
+    callback_id: str,
+    values: dict[str, Any],
+    user_id: str = "U1",
+    team_id: str = "T1",
+    trigger_id: str | None = None,
 ) -> str:
     """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
     payload = {
@@ -212,7 +227,7 @@ def view_submission_body(
         "user": _user(user_id, team_id),
         "api_app_id": _APP_ID,
         "token": _TOKEN,
-        "trigger_id": DEFAULT_TRIGGER_ID,
+        "trigger_id": trigger_id or new_trigger_id(),
         "view": {
             "id": "VMODAL",
             "team_id": team_id,
@@ -233,3 +248,13 @@ def view_submission_body(
 def _user(user_id: str, team_id: str) -> dict[str, str]:
     """The ``user`` object of an interactive payload."""
     return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id}
+
+
+def get(url: str, timeout: float = 10) -> tuple[int, str]:
+    """GET ``url``; return ``(status, text)`` even for non-2xx."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode("utf-8", errors="replace")

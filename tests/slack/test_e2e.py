@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from slack_bolt.request import BoltRequest
 
 from bot.config import Settings
 from bot.i18n import t
-from bot.questions import QuestionService
-from bot.services import build_services
+from bot.intake import Intake
+from bot.knowledge import KnowledgeBase
 from handlers import blocks as b
-from handlers.app import build_app
-from handlers.jobs import Jobs
 from tests.slack import signing
-from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running
+from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running, serving
 from tests.slack.fake_slack import FakeSlack
 
 
@@ -180,28 +178,20 @@ def test_mentions_outside_the_allowed_channels_are_ignored(
     settings: Settings, slack: FakeSlack
 ) -> None:
     allowed = replace(settings, channels=("CALLOWED",))
-    services = build_services(allowed)
-    jobs = Jobs(allowed, processes=0)
-    app = build_app(services, jobs)
-    for channel, event_id in (("COTHER", "EvOther"), ("CALLOWED", "EvAllowed")):
-        event = {
-            "type": "app_mention",
-            "user": "U2",
-            "channel": channel,
-            "ts": "1.6",
-            "text": "<@UBOT> what do I do when a brand account has been hacked?",
-        }
-        body = signing.event_body(event, event_id=event_id)
-        response = app.dispatch(
-            BoltRequest(body=body, headers=signing.signed_headers(SECRET, body))
-        )
-        assert response.status == 200
-    (post,) = slack.wait_for("chat.postMessage")
-    assert post.params["channel"] == "CALLOWED"
-    time.sleep(0.3)
-    assert len(slack.calls_to("chat.postMessage")) == 1
-    jobs.close()
-    services.close()
+    with serving(allowed, slack) as running:
+        for channel, event_id in (("COTHER", "EvOther"), ("CALLOWED", "EvAllowed")):
+            event = {
+                "type": "app_mention",
+                "user": "U2",
+                "channel": channel,
+                "ts": "1.6",
+                "text": "<@UBOT> what do I do when a brand account has been hacked?",
+            }
+            assert running.event(event, event_id=event_id)[0] == 200
+        (post,) = slack.wait_for("chat.postMessage")
+        assert post.params["channel"] == "CALLOWED"
+        time.sleep(0.3)
+        assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 # --- Buttons ----------------------------------------------------------------------------
@@ -368,7 +358,7 @@ def test_an_unreadable_body_is_a_bad_request_and_serving_goes_on(
     running: Running, body: str
 ) -> None:
     status, text, _ = running.send(body)
-    assert (status, text) == (400, "bad request\n")
+    assert status == 400 and text.startswith("bad request")
     status, _, _ = running.command("crisis")
     assert status == 200
     running.slack.wait_for("response_url")
@@ -421,27 +411,45 @@ def test_ack_stays_fast_when_the_web_api_is_slow(running: Running) -> None:
     running.slack.wait_for("response_url", timeout=10)
 
 
-@pytest.mark.parametrize(("status", "error"), [(500, None), (429, None), (200, "invalid_auth")])
-def test_failing_web_api_is_logged_and_the_question_kept(
+HACKED_MENTION = {
+    "type": "app_mention",
+    "user": "U2",
+    "channel": "C9",
+    "ts": "1.8",
+    "text": "<@UBOT> what do I do when a brand account has been hacked?",
+}
+
+
+@pytest.mark.parametrize(("status", "error"), [(500, None), (429, None)])
+def test_a_failing_web_api_is_retried_and_the_answer_arrives_once(
     running: Running, caplog: pytest.LogCaptureFixture, status: int, error: str | None
 ) -> None:
-    running.slack.fail("chat.postMessage", status=status, times=10, retry_after="0", error=error)
-    event = {
-        "type": "app_mention",
-        "user": "U2",
-        "channel": "C9",
-        "ts": "1.8",
-        "text": "<@UBOT> what do I do when a brand account has been hacked?",
-    }
-    with caplog.at_level(logging.ERROR):
+    running.slack.fail("chat.postMessage", status=status, times=3, retry_after="0", error=error)
+    event = HACKED_MENTION
+    with caplog.at_level(logging.WARNING):
         assert running.event(event, event_id=f"EvFail{status}")[0] == 200
-        wait_until(lambda: any("mention from U2 in C9" in r.getMessage() for r in caplog.records))
+        wait_until(lambda: running.slack.messages("C9"))
     assert len(running.questions()) == 1  # stored before Slack was called
+    assert len(running.slack.calls_to("chat.postMessage")) == 4
+    assert running.slack.metadata_keys("C9") == ["reply:event:EvFail" + str(status)]
+    assert "answer to mention from U2 in C9" in caplog.text and "attempt 3" in caplog.text
     assert BOT_TOKEN not in caplog.text
-    # the server is still healthy afterwards
-    running.slack.reset()
-    running.command("crisis")
-    running.slack.wait_for("response_url")
+
+
+def test_a_permanent_slack_error_fails_the_row_and_names_the_asker(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    running.slack.fail("chat.postMessage", error="invalid_auth", times=5)
+    event = HACKED_MENTION
+    with caplog.at_level(logging.ERROR):
+        assert running.event(event, event_id="EvInvalidAuth")[0] == 200
+        wait_until(lambda: running.services.outbox.rows(["failed"]))
+    assert len(running.slack.calls_to("chat.postMessage")) == 1  # never retried
+    (row,) = running.services.outbox.rows(["failed"])
+    assert row.last_error == "invalid_auth" and row.user_id == "U2"
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == "bot.outbox"]
+    assert "answer to mention from U2 in C9" in logged and "invalid_auth" in logged
+    assert BOT_TOKEN not in caplog.text
 
 
 def test_failing_response_url_tells_nothing_but_keeps_the_question(running: Running) -> None:
@@ -456,7 +464,9 @@ def test_health_check_answers(running: Running) -> None:
 
     with urllib.request.urlopen(f"{running.url}/healthz", timeout=5) as response:
         assert response.status == 200
-        assert response.read() == b"ok\n"
+        report = json.loads(response.read())
+    assert report["ok"] is True and report["problems"] == []
+    assert report["outbox_undelivered"] == 0 and report["workers_alive"] >= 1
 
 
 # --- As served: answers in a worker process ---------------------------------------------
@@ -472,16 +482,17 @@ def test_served_configuration_answers_and_acks_fast(running_as_served: Running) 
     assert running.questions()[0]["entry_id"] == "who-may-post"
 
 
-def test_a_crashed_job_worker_is_replaced(running_as_served: Running) -> None:
-    jobs = running_as_served.jobs
-    (worker,) = jobs._processes
+def test_a_crashed_worker_is_replaced(running_as_served: Running) -> None:
+    pool = running_as_served.pool
+    assert pool is not None
+    (worker,) = pool._processes
     worker.kill()
     worker.join(timeout=10)
     status, _, seconds = running_as_served.command("Wie mag er namens het merk posten?")
     assert status == 200 and seconds < 1.0  # the restart does not hold up the ack
     (reply,) = running_as_served.slack.wait_for("response_url", timeout=30)
     assert "Alleen collega's met het certificaat" in all_text(reply.params["blocks"])
-    assert jobs._processes[0].pid != worker.pid
+    assert pool._processes[0].pid != worker.pid
 
 
 def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
@@ -495,9 +506,13 @@ def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
         running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
         dms = running.slack.wait_for("chat.postMessage", count=2)
         (told,) = running.slack.wait_for("response_url")
-    assert [dm.params["channel"] for dm in dms] == list(managers)
+        wait_until(lambda: "channel_not_found" in caplog.text)
+    assert sorted(dm.params["channel"] for dm in dms) == sorted(managers)
     assert "conversatiemanager" in told.params["text"]  # sent, not "something went wrong"
-    assert "DM to UCMGONE" in caplog.text
+    failed = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "(to UCMGONE)" in failed[0].getMessage() and "for U1" in failed[0].getMessage()
+    (row,) = running.services.outbox.rows(["failed"])
+    assert row.channel == "UCMGONE" and row.last_error == "channel_not_found"
 
 
 def test_a_mention_that_cannot_be_answered_tells_the_user(
@@ -506,7 +521,7 @@ def test_a_mention_that_cannot_be_answered_tells_the_user(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the engine broke")
 
-    monkeypatch.setattr(QuestionService, "ask", broken)
+    monkeypatch.setattr(KnowledgeBase, "answer", broken)
     event = {
         "type": "app_mention",
         "user": "U2",
@@ -521,37 +536,30 @@ def test_a_mention_that_cannot_be_answered_tells_the_user(
     assert "the engine broke" not in post.params["text"]
 
 
-def test_an_event_that_failed_is_handled_when_slack_retries_it(
-    running: Running, monkeypatch: pytest.MonkeyPatch
+def test_a_question_that_cannot_be_stored_is_acked_told_and_seen_by_the_health_check(
+    running: Running, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    submit = running.jobs.submit
-    calls = []
+    def disk_full(*_: object, **__: object) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
 
-    def fails_once(*args: Any) -> None:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RuntimeError("queue unavailable")
-        submit(*args)
-
-    monkeypatch.setattr(running.jobs, "submit", fails_once)
+    monkeypatch.setattr(Intake, "accept", disk_full)
     event = {
         "type": "message",
         "channel_type": "im",
         "user": "U3",
         "channel": "D3",
         "ts": "1700000004.000100",
-        "text": "crisis ophef",
+        "text": "what do I do when our account is hacked?",
     }
-    status, _, _ = running.event(event, event_id="EvFailedOnce")
-    assert status == 500  # Slack will retry
-    status, _, _ = running.event(
-        event,
-        event_id="EvFailedOnce",
-        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"},
-    )
-    assert status == 200
-    (post,) = running.slack.wait_for("chat.postMessage")
-    assert post.params["channel"] == "D3"
+    status, _, _ = running.event(event, event_id="EvDiskFull")
+    assert status == 200  # acknowledged: a retry would fail the same way
+    (told,) = running.slack.wait_for("chat.postMessage")
+    assert told.params["channel"] == "D3" and told.params["text"] == t("intake_failed", "en")
+    assert "could not be stored: database or disk is full" in caplog.text
+    status, text = signing.get(f"{running.url}/healthz")
+    assert status == 503 and "could not be stored" in text
+    status, text, _ = running.command("Wie mag er namens het merk posten?")
+    assert status == 200 and "Sorry" in text  # /ask says so in its ack
 
 
 def test_small_talk_in_the_home_modal_gets_a_reply_not_an_answer(running: Running) -> None:
@@ -612,15 +620,6 @@ def test_the_manager_dm_notification_shows_typed_markup_as_text(running: Running
     assert dm.params["text"] == "Mag ik &lt;!channel&gt; gebruiken in een post?"  # no @channel
 
 
-def test_a_manager_who_cannot_be_reached_at_all_is_named_to_the_user(running: Running) -> None:
-    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
-    running.slack.fail("chat.postMessage", error="channel_not_found")
-    running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
-    (told,) = running.slack.wait_for("response_url")
-    assert told.params["text"] == t("manager_unreachable", "nl", managers=f"<@{MANAGER}>")
-    assert running.services.store.db.table("manager_requests").count == 1  # kept
-
-
 def test_sharing_where_socialbot_may_not_post_says_so(running: Running) -> None:
     question_id = ask_first(running)
     running.slack.fail("chat.postMessage", error="channel_not_found")  # a DM between two people
@@ -659,20 +658,6 @@ def test_requests_no_listener_uses_are_acknowledged_not_404(running: Running) ->
     assert running.questions() == []
 
 
-def test_stopping_names_the_replies_still_to_post(
-    running: Running, caplog: pytest.LogCaptureFixture
-) -> None:
-    running.slack.set_delay("chat.postMessage", 1.0)  # Slack is slow as the server stops
-    event = {"type": "message", "channel_type": "im", "user": "U3", "channel": "D3", "ts": "1.8"}
-    running.event({**event, "text": "crisis ophef"}, event_id="EvStop")
-    deadline = time.monotonic() + 10
-    while not running.questions() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    running.jobs.close()
-    assert "stopping: 1 replies still to post" in caplog.text and "dm from U3 in D3" in caplog.text
-    running.slack.wait_for("chat.postMessage")  # and then it was posted
-
-
 def test_slacks_notice_that_it_rate_limits_events_is_logged_and_acknowledged(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -699,3 +684,32 @@ def test_the_ask_modal_opens_at_once_while_slow_calls_fill_the_pool(running: Run
     running.send(signing.block_action_body(b.HOME_ASK, "ask", channel_id=None))
     (opened,) = running.slack.wait_for("views.open", timeout=2.0)
     assert opened.json("view")["callback_id"] == b.ASK_MODAL
+
+
+def test_read_more_of_a_very_long_entry_arrives_in_parts_slack_accepts(running: Running) -> None:
+    paragraphs = (
+        f"**Deel {i}.** " + " ".join(f"woord{i}x{j}" for j in range(50)) for i in range(50)
+    )
+    long_entry = replace(
+        running.services.kb.get("who-may-post"), id="long-guide", body="\n\n".join(paragraphs)
+    )
+    running.services.kb.import_entries([long_entry])
+    expected = b.entry_messages(long_entry, long_entry.lang)
+    assert 1 < len(expected) <= b.RESPONSE_URL_POSTS
+    running.click(b.READ_MORE, "long-guide", response="r-long")
+    running.slack.wait_for("response_url", count=len(expected))
+    time.sleep(0.2)  # nothing more follows
+    posts = running.slack.response_posts("r-long")
+    assert [post.params["blocks"] for post in posts] == expected  # every part, in order
+    for post in posts:
+        assert len(post.params["blocks"]) <= 50
+        assert post.params["response_type"] == "ephemeral"
+        assert post.params["replace_original"] is False
+    sections = [
+        x["text"]["text"] for post in posts for x in post.params["blocks"] if x["type"] == "section"
+    ]
+    title = "*Wie mag er namens het merk posten?*"
+    assert sections[0] == title and title not in sections[1:]  # the title in the first only
+    assert "\n\n".join(sections[1:]) == b.to_mrkdwn(long_entry.body)  # all of it, in order
+    assert "Bron: *" in all_text(posts[-1].params["blocks"])
+    assert all("Bron: *" not in all_text(post.params["blocks"]) for post in posts[:-1])

@@ -4,6 +4,7 @@ envelope acknowledged over the socket) into the same listeners."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,13 +21,14 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-import handlers.serve
+import handlers.runtime
 from bot.config import Settings
 from bot.errors import BotError, ConfigError
+from bot.health import HealthCheck
 from bot.services import build_services
 from handlers.app import build_app
-from handlers.jobs import Jobs
-from handlers.serve import serve
+from handlers.runtime import build_worker, serve, slack_client
+from tests.slack.conftest import TEST_TUNING
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.fake_socket import FakeSocketMode
 
@@ -45,12 +47,24 @@ class RecordingSocketClient:
 
 @pytest.fixture
 def socket_app(settings: Settings) -> Iterator[App]:
+    """The app as Socket Mode serves it (no signing secret), its worker on threads here."""
     socket_settings = replace(settings, slack_signing_secret="", slack_app_token="xapp-1-A1-test")
     services = build_services(socket_settings)
-    jobs = Jobs(socket_settings, processes=0)
-    yield build_app(services, jobs)
-    jobs.close()
-    services.close()
+    stop = threading.Event()
+    threads = build_worker(services, TEST_TUNING).start(stop)
+    health = HealthCheck(
+        services.intake,
+        services.outbox,
+        socket_settings.health_max_age,
+        lambda: sum(t.is_alive() for t in threads),
+    )
+    try:
+        yield build_app(services, slack_client(socket_settings), health)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        services.close()
 
 
 def over_socket(app: App, kind: str, envelope_id: str, payload: dict[str, object]) -> list[str]:
@@ -119,12 +133,16 @@ def test_socket_mode_needs_an_app_token(settings: Settings) -> None:
 
 def start_up_error(settings: Settings, http: bool = False) -> BotError:
     """Run ``serve`` as `socialbot serve` does, expecting it to stop at start-up."""
-    services = build_services(replace(settings, slack_app_token="xapp-1-A1-test"))
-    try:
-        with pytest.raises(BotError) as error:
-            serve(services, http=http, host="127.0.0.1", port=0, threads=1)
-    finally:
-        services.close()
+    with pytest.raises(BotError) as error:
+        serve(
+            replace(settings, slack_app_token="xapp-1-A1-test"),
+            "http" if http else "socket",
+            host="127.0.0.1",
+            port=0,
+            threads=1,
+            tuning=TEST_TUNING,
+        )
+    assert multiprocessing.active_children() == []  # any workers started were stopped
     return error.value
 
 
@@ -132,7 +150,7 @@ def test_an_app_token_slack_refuses_is_named(
     settings: Settings, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backfills: list[object] = []
-    monkeypatch.setattr(handlers.serve, "start_backfill", backfills.append)
+    monkeypatch.setattr(handlers.runtime, "start_backfill", backfills.append)
     slack.fail("apps.connections.open", error="invalid_auth")
     error = start_up_error(settings)
     assert isinstance(error, ConfigError) and error.variable == "SLACK_APP_TOKEN"
@@ -151,7 +169,7 @@ def test_a_bot_token_slack_refuses_stops_start_up(
     settings: Settings, slack: FakeSlack, http: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backfills: list[object] = []
-    monkeypatch.setattr(handlers.serve, "start_backfill", backfills.append)
+    monkeypatch.setattr(handlers.runtime, "start_backfill", backfills.append)
     slack.fail("auth.test", error="invalid_auth")
     error = start_up_error(settings, http=http)
     assert isinstance(error, ConfigError) and error.variable == "SLACK_BOT_TOKEN"

@@ -1,0 +1,148 @@
+"""Durable intake: every question socialbot acknowledges is a row here before the ack.
+
+A Slack listener writes the request (:meth:`Intake.accept`) and acknowledges; a worker
+takes rows (:meth:`Intake.claim`), answers them, and in the same transaction stores the
+question, adds the reply to the outbox and marks the row done. A row whose worker died
+is taken again when its lease runs out, so a ``kill -9`` of the server, a worker or both
+loses no accepted question: the next start answers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from bot.db import Store
+
+Clock = Callable[[], dt.datetime]
+
+# How long a worker may take to answer one question before another may take it over.
+LEASE_SECONDS = 60.0
+# Done rows are kept this long (the question itself is kept in ``questions``).
+KEEP_DONE = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A question from Slack: its idempotency ``key`` (e.g. ``command:<trigger_id>``), the
+    text, who asked where, on which surface, and where the reply goes."""
+
+    key: str
+    text: str
+    user_id: str
+    channel_id: str
+    surface: str
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """An intake row a worker took: the request, when it arrived, and how many times it
+    has been taken (more than once after a worker died or failed on it)."""
+
+    id: int
+    request: Request
+    received_at: dt.datetime
+    attempts: int
+
+
+class Intake:
+    """The intake table."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def accept(self, request: Request) -> bool:
+        """Store ``request``; False when its key was accepted before (a replay or retry)."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "insert or ignore into intake (key, kind, text, user_id, channel_id, surface, "
+                "thread_ts, response_url, received_at, state, attempts) "
+                "values (?, 'question', ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
+                [
+                    request.key,
+                    request.text,
+                    request.user_id,
+                    request.channel_id,
+                    request.surface,
+                    request.thread_ts,
+                    request.response_url,
+                    _iso(self.clock()),
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def claim(self, holder: str, lease: float = LEASE_SECONDS) -> Taken | None:
+        """Take the oldest waiting row (or one whose worker's lease ran out); None if none."""
+        now = self.clock().timestamp()
+        db = self.store.db
+        waiting = db.execute(
+            "select 1 from intake where state = 'queued' "
+            "or (state = 'taken' and taken_until <= ?) limit 1",
+            [now],
+        ).fetchone()
+        if waiting is None:  # the common case takes no write lock
+            return None
+        with self.store.transaction() as db:
+            row = db.execute(
+                "select id, key, text, user_id, channel_id, surface, thread_ts, response_url, "
+                "received_at, attempts from intake where state = 'queued' "
+                "or (state = 'taken' and taken_until <= ?) order by id limit 1",
+                [now],
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "update intake set state = 'taken', taken_by = ?, taken_until = ?, "
+                "attempts = attempts + 1 where id = ?",
+                [holder, now + lease, row[0]],
+            )
+        (row_id, key, text, user, channel, surface, thread_ts, response_url, received,
+         attempts) = row  # fmt: skip
+        request = Request(key, text, user, channel, surface, thread_ts, response_url)
+        return Taken(row_id, request, dt.datetime.fromisoformat(received), attempts + 1)
+
+    def finish(self, db: Database, taken: Taken, question_id: int | None) -> None:
+        """Mark ``taken`` done inside the caller's transaction (the one that stores its
+        answer and enqueues the reply)."""
+        db.execute(
+            "update intake set state = 'done', done_at = ?, question_id = ?, taken_by = null, "
+            "taken_until = null, error = null where id = ?",
+            [_iso(self.clock()), question_id, taken.id],
+        )
+
+    def release(self, taken: Taken, error: str, delay: float) -> None:
+        """Give ``taken`` back after a failure, to be tried again in ``delay`` seconds."""
+        with self.store.transaction() as db:
+            db.execute(
+                "update intake set state = 'taken', taken_by = null, taken_until = ?, "
+                "error = ? where id = ?",
+                [self.clock().timestamp() + delay, error, taken.id],
+            )
+
+    def backlog(self) -> tuple[int, float]:
+        """Questions accepted and not yet answered, and the age in seconds of the oldest."""
+        count, oldest = self.store.db.execute(
+            "select count(*), min(received_at) from intake where state != 'done'"
+        ).fetchone()
+        if not oldest:
+            return 0, 0.0
+        age = (self.clock() - dt.datetime.fromisoformat(oldest)).total_seconds()
+        return count, max(age, 0.0)
+
+    def purge(self) -> int:
+        """Drop done rows older than a day; how many."""
+        before = _iso(self.clock() - KEEP_DONE)
+        with self.store.transaction() as db:
+            return db.execute(
+                "delete from intake where state = 'done' and done_at < ?", [before]
+            ).rowcount
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()

@@ -1,0 +1,36 @@
+"""Every periodic job socialbot runs: one place to add a new one.
+
+Each is a named :class:`~bot.scheduler.Job`; ``socialbot serve`` runs them on their
+schedule (in one process), and ``socialbot jobs run NAME`` runs one from cron instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.intake import Intake
+from bot.outbox import Outbox
+from bot.scheduler import Job
+
+
+def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
+    """The jobs, in the order ``socialbot jobs list`` shows them."""
+
+    def outbox_sweep(slot: dt.datetime) -> str:
+        requeued, purged = outbox.sweep()
+        answered = intake.purge()
+        return (
+            f"{requeued} stuck message(s) re-queued, {purged} delivered message(s) and "
+            f"{answered} answered request(s) purged"
+        )
+
+    return [
+        Job(
+            name="outbox-sweep",
+            cron="*/5 * * * *",
+            run=outbox_sweep,
+            description="Re-queue messages left sending by a stopped process; purge messages "
+            "delivered more than 30 days ago and requests answered more than a day ago.",
+            missed="run_once",
+        ),
+    ]

@@ -1,0 +1,311 @@
+"""The outbox: one row per key, claims, pacing, backoff, retries, failures, the sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.db import Store
+from bot.errors import InvalidInput, NotFound
+from bot.outbox import (
+    GIVE_UP_AFTER,
+    LATE_AFTER,
+    LEASE_SECONDS,
+    Deliverer,
+    Delivery,
+    Failed,
+    Message,
+    Outbox,
+    Retry,
+    Row,
+    Sent,
+    backoff,
+)
+from tests.conftest import ManualClock
+
+
+@dataclass
+class FakeTransport:
+    """Answers each send with the next planned result (Sent when none is left)."""
+
+    plan: list[Delivery] = field(default_factory=list)
+    sent: list[tuple[str, bool]] = field(default_factory=list)
+    found: dict[str, Sent] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+    def send(self, row: Row, late: bool) -> Delivery:
+        self.sent.append((row.key, late))
+        return self.plan.pop(0) if self.plan else Sent("C1", f"{len(self.sent)}.0")
+
+    def find(self, row: Row) -> Sent | Retry | None:
+        self.lookups.append(row.key)
+        return self.found.get(row.key)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def outbox(fresh_store: Store, clock: ManualClock) -> Outbox:
+    return Outbox(fresh_store, clock)
+
+
+def message(channel: str = "C1", user: str = "U1", **extra: object) -> Message:
+    return Message(
+        kind="answer",
+        route="post",
+        channel=channel,
+        content={"text": "hi", "blocks": []},
+        lang="en",
+        about=f"answer to U1 in {channel}",
+        user_id=user,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def deliverer(outbox: Outbox, transport: FakeTransport, pace: float = 1.0) -> Deliverer:
+    return Deliverer(outbox, transport, pace=pace, rand=lambda: 1.0)
+
+
+def test_one_row_per_key_however_often_it_is_enqueued(outbox: Outbox) -> None:
+    assert outbox.enqueue("reply:1", message()) is True
+    assert outbox.enqueue("reply:1", message(channel="C2")) is False
+    (row,) = outbox.rows()
+    assert (row.key, row.channel, row.state) == ("reply:1", "C1", "pending")
+
+
+def test_two_threads_enqueueing_the_same_key_make_one_row(outbox: Outbox) -> None:
+    start = threading.Barrier(8)
+    results: list[bool] = []
+
+    def enqueue() -> None:
+        start.wait()
+        results.append(outbox.enqueue("manager-dm:1:U1:UCM", message()))
+        outbox.store.close_thread_connection()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert len(outbox.rows()) == 1
+
+
+def test_a_delivered_row_is_marked_sent_with_slacks_ts(outbox: Outbox) -> None:
+    outbox.enqueue("k", message())
+    transport = FakeTransport()
+    assert deliverer(outbox, transport).deliver_one() is True
+    assert deliverer(outbox, transport).deliver_one() is False  # nothing left
+    (row,) = outbox.rows()
+    assert row.state == "sent" and row.attempts == 1 and transport.sent == [("k", False)]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "expected"), [(1, 2.0), (2, 4.0), (3, 8.0), (9, 512.0), (10, 600.0), (30, 600.0)]
+)
+def test_backoff_doubles_up_to_ten_minutes(attempt: int, expected: float) -> None:
+    assert backoff(attempt, rand=lambda: 1.0) == expected
+    assert backoff(attempt, rand=lambda: 0.0) == expected / 2  # jitter: half to full
+
+
+def test_a_transient_failure_is_retried_after_the_backoff(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("k", message())
+    transport = FakeTransport(plan=[Retry("internal_error"), Retry("internal_error")])
+    sender = deliverer(outbox, transport)
+    assert sender.deliver_one()
+    assert outbox.rows()[0].last_error == "internal_error"
+    assert not sender.deliver_one()  # not due for 2 s
+    clock.advance(2.0)
+    assert sender.deliver_one()  # fails again: next in 4 s
+    clock.advance(3.9)
+    assert not sender.deliver_one()
+    clock.advance(0.1)
+    assert sender.deliver_one()
+    (row,) = outbox.rows()
+    assert row.state == "sent" and row.attempts == 3 and row.last_error is None
+
+
+def test_retry_after_is_honoured_and_pauses_the_channel(outbox: Outbox, clock: ManualClock) -> None:
+    outbox.enqueue("a", message(channel="C1"))
+    outbox.enqueue("b", message(channel="C1"))
+    outbox.enqueue("c", message(channel="C2"))
+    transport = FakeTransport(plan=[Retry("rate limited", after=30.0)])
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert sender.deliver_one()  # a: 429, Retry-After 30
+    assert sender.deliver_one()  # c: another channel goes on
+    assert not sender.deliver_one()  # b waits for C1 to be allowed again
+    clock.advance(30.0)
+    assert sender.deliver_one() and sender.deliver_one()
+    assert [key for key, _ in transport.sent] == ["a", "c", "a", "b"]
+
+
+def test_posts_are_paced_per_channel(outbox: Outbox, clock: ManualClock) -> None:
+    for key in ("a", "b"):
+        outbox.enqueue(key, message(channel="C1"))
+    outbox.enqueue("c", message(channel="C2"))
+    transport = FakeTransport()
+    sender = deliverer(outbox, transport, pace=1.0)
+    assert sender.deliver_one() and sender.deliver_one()  # a to C1, c to C2
+    assert not sender.deliver_one()  # b: C1 had a message less than a second ago
+    clock.advance(1.0)
+    assert sender.deliver_one()
+    assert [key for key, _ in transport.sent] == ["a", "c", "b"]
+
+
+def test_a_permanent_error_fails_the_row_once_and_logs_who_and_what(
+    outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox.enqueue("k", message(user="U7"))
+    transport = FakeTransport(plan=[Failed("channel_not_found")])
+    with caplog.at_level(logging.ERROR):
+        assert deliverer(outbox, transport).deliver_one()
+    assert not deliverer(outbox, transport).deliver_one()  # never retried by itself
+    (row,) = outbox.rows(["failed"])
+    assert row.last_error == "channel_not_found"
+    assert "for U7" in caplog.text and "channel_not_found" in caplog.text
+    assert f"outbox retry {row.id}" in caplog.text
+
+
+def test_transient_failures_give_up_after_a_day(outbox: Outbox, clock: ManualClock) -> None:
+    outbox.enqueue("k", message())
+    clock.advance(GIVE_UP_AFTER.total_seconds() + 1)
+    transport = FakeTransport(plan=[Retry("service_unavailable")])
+    deliverer(outbox, transport).deliver_one()
+    (row,) = outbox.rows()
+    assert row.state == "failed" and "gave up after 1 attempts" in str(row.last_error)
+
+
+def test_an_unexpected_exception_is_retried_not_lost(outbox: Outbox) -> None:
+    class Broken(FakeTransport):
+        def send(self, row: Row, late: bool) -> Delivery:
+            raise RuntimeError("bug")
+
+    outbox.enqueue("k", message())
+    deliverer(outbox, Broken()).deliver_one()
+    (row,) = outbox.rows()
+    assert row.state == "pending" and row.last_error == "RuntimeError: bug"
+
+
+def test_retry_makes_failed_rows_due_again(outbox: Outbox) -> None:
+    for key in ("a", "b"):
+        outbox.enqueue(key, message())
+    transport = FakeTransport(plan=[Failed("not_in_channel"), Failed("not_in_channel")])
+    sender = deliverer(outbox, transport, pace=0.0)
+    sender.deliver_one()
+    sender.deliver_one()
+    first, second = sorted(outbox.rows(["failed"]), key=lambda r: r.id)
+    assert outbox.retry([first.id]) == 1
+    assert outbox.get(first.id).state == "pending" and outbox.get(first.id).attempts == 0
+    with pytest.raises(InvalidInput):
+        outbox.retry([first.id])  # not failed any more
+    with pytest.raises(NotFound):
+        outbox.retry([999])
+    assert outbox.retry(all_failed=True) == 1
+    assert outbox.backlog().failed == 0 and outbox.backlog().undelivered == 2
+
+
+def test_a_row_left_sending_is_looked_up_before_it_is_sent_again(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("arrived", message(channel="C1"))
+    outbox.enqueue("lost", message(channel="C2"))
+    # A deliverer claims both, then its process dies before it marks them.
+    assert outbox.claim("dead", pace=0.0) and outbox.claim("dead", pace=0.0)
+    transport = FakeTransport(found={"arrived": Sent("C1", "5.0")})
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert not sender.deliver_one()  # their lease has not run out yet
+    clock.advance(LEASE_SECONDS)
+    assert sender.deliver_one() and sender.deliver_one()
+    assert sorted(transport.lookups) == ["arrived", "lost"]
+    assert transport.sent == [("lost", False)]  # the one that had arrived is not sent again
+    assert {r.state for r in outbox.rows()} == {"sent"}
+
+
+def test_the_sweep_requeues_stuck_rows_and_purges_old_delivered_ones(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("old", message())
+    deliverer(outbox, FakeTransport()).deliver_one()
+    outbox.enqueue("stuck", message(channel="C2"))
+    outbox.claim("dead", pace=0.0)
+    clock.advance(31 * 24 * 3600)
+    assert outbox.sweep() == (1, 1)
+    (row,) = outbox.rows()
+    assert row.key == "stuck" and row.state == "pending" and row.check_first
+
+
+def test_a_message_delivered_long_after_its_cause_says_it_is_late(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("k", message(asked_at=clock.now))
+    clock.advance(LATE_AFTER.total_seconds() + 1)
+    transport = FakeTransport()
+    deliverer(outbox, transport).deliver_one()
+    assert transport.sent == [("k", True)]
+
+
+def test_the_backlog_counts_undelivered_rows_and_the_oldest_age(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    assert (outbox.backlog().undelivered, outbox.backlog().oldest_age) == (0, 0.0)
+    outbox.enqueue("a", message())
+    clock.advance(90)
+    outbox.enqueue("b", message())
+    backlog = outbox.backlog()
+    assert (backlog.undelivered, backlog.oldest_age, backlog.failed) == (2, 90.0, 0)
+
+
+def test_two_deliverers_on_one_database_send_each_row_once(fresh_store: Store) -> None:
+    sends: list[str] = []
+    lock = threading.Lock()
+
+    class Recording(FakeTransport):
+        def send(self, row: Row, late: bool) -> Delivery:
+            with lock:
+                sends.append(row.key)
+            return Sent()
+
+    # Two stores: as two processes, each with its own connections to the file.
+    other = Store(fresh_store.path)
+    try:
+        boxes = [Outbox(fresh_store, _utc_now), Outbox(other, _utc_now)]
+        for number in range(200):
+            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % 10}"))
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=Deliverer(box, Recording(), pace=0.0).run, args=(stop, 0.001))
+            for box in boxes
+            for _ in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        _wait(lambda: len(sends) >= 200 and boxes[0].backlog().undelivered == 0)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    assert sorted(sends) == sorted(f"k{n}" for n in range(200))
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
