@@ -350,7 +350,8 @@ class Outbox:
 
 
 class Deliverer:
-    """Sends the outbox's due rows, one at a time, until told to stop."""
+    """Sends the outbox's due rows, one at a time, until told to stop; ``on_failed`` hears
+    of each row that failed for good."""
 
     def __init__(
         self,
@@ -359,7 +360,9 @@ class Deliverer:
         pace: float = PACE_SECONDS,
         rand: Callable[[], float] = random.random,
         first_backoff: float = 2.0,
+        on_failed: Callable[[Row], None] | None = None,
     ) -> None:
+        self.on_failed = on_failed
         self.outbox = outbox
         self.transport = transport
         self.pace = pace
@@ -432,6 +435,8 @@ class Deliverer:
                 return
             result = Failed(f"{result.reason} (gave up after {row.attempts} attempts)")
         self.outbox.mark_failed(row, result.reason)
+        if self.on_failed is not None:
+            self.on_failed(row)
         if row.user_id:
             log.error(
                 "outbox row %d failed: %s for %s (to %s) did not reach Slack: %s; "

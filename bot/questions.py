@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from bot import outbox
 from bot.db import Store
 from bot.errors import NotFound
+from bot.i18n import t
 from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
 
 # How long a handled key (a Slack event id) is remembered.
@@ -253,6 +254,35 @@ class QuestionService:
                 )
                 outbox.enqueue(db, f"manager-dm:{question_id}:{user_id}:{manager}", message, now)
         return request
+
+    def tell_when_no_manager_was_reached(self, failed: outbox.Row) -> None:
+        """Once every DM of a manager request has failed for good, tell the requester (once,
+        by DM) whom to contact instead; the request stays stored."""
+        if failed.kind != "manager_dm":
+            return
+        _, question_id, user_id, _ = failed.key.split(":", 3)
+        prefix = f"manager-dm:{question_id}:{user_id}:"
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "select key, state from outbox where substr(key, 1, ?) = ?",
+                [len(prefix), prefix],
+            ).fetchall()
+            if not rows or any(state != "failed" for _, state in rows):
+                return
+            managers = ", ".join(f"<@{key[len(prefix) :]}>" for key, _ in rows)
+            text = t("manager_unreachable", failed.lang, managers=managers)
+            message = outbox.Message(
+                kind="notice",
+                route="post",
+                channel=user_id,
+                content={"text": text},
+                lang=failed.lang,
+                about=f"no manager reached about question {question_id}",
+                user_id=user_id,
+            )
+            outbox.enqueue(
+                db, f"manager-unreachable:{question_id}:{user_id}", message, self.clock()
+            )
 
     def recent(self, user_id: str, limit: int = 5) -> list[StoredQuestion]:
         """``user_id``'s latest questions, newest first."""

@@ -48,7 +48,11 @@ class Worker:
             tuning.retry_delay,
         )
         self.deliverer = Deliverer(
-            services.outbox, transport, pace=tuning.pace, first_backoff=tuning.first_backoff
+            services.outbox,
+            transport,
+            pace=tuning.pace,
+            first_backoff=tuning.first_backoff,
+            on_failed=services.questions.tell_when_no_manager_was_reached,
         )
 
     def start(self, stop: threading.Event) -> list[threading.Thread]:

@@ -42,11 +42,18 @@ QUESTIONS = [
 
 
 def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
-    """Serve socialbot exactly as `socialbot serve --http` does (in a child process)."""
+    """Serve socialbot as `socialbot serve --http` does (in a child process): composed as
+    ``handlers.runtime.serve`` composes it, with its worker processes answering the intake
+    and delivering the outbox while the acks are measured."""
     from bot.config import settings_from_mapping
-    from bot.services import build_services
-    from handlers.jobs import Jobs
-    from handlers.serve import http_server
+    from bot.health import HealthCheck
+    from bot.logs import configure_logging
+    from bot.services import build_services, start_backfill
+    from bot.worker import Tuning
+    from handlers.app import build_app
+    from handlers.runtime import require_writable, slack_client, worker_process
+    from handlers.serve import check_bot_token, http_server, wsgi_app
+    from handlers.workers import WorkerPool
 
     settings = settings_from_mapping(
         {
@@ -58,15 +65,24 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
             "SOCIALBOT_LOG_LEVEL": "WARNING",
         }
     )
-    services = build_services(settings)
-    jobs = Jobs(settings, processes=1)
+    settings.require_slack("http")
+    configure_logging(settings.log_level, settings.secrets)
+    services = build_services(settings, backfill=False)
+    require_writable(services.store)
+    client = slack_client(settings)
+    check_bot_token(client, settings)
+    pool = WorkerPool(worker_process, (settings, Tuning()), settings.workers)
+    health = HealthCheck(services.intake, services.outbox, settings.health_max_age, pool.alive)
+    app = build_app(services, client, health)
+    pool.start()
+    server = http_server(wsgi_app(app, SECRET, health.check), "127.0.0.1", 0, threads)
 
-    def stop(*_: object) -> None:  # terminate() from the parent: stop the answer worker too
-        jobs.close()
+    def stop(*_: object) -> None:  # terminate() from the parent: stop the workers too
+        pool.stop()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    server = http_server(services, jobs, "127.0.0.1", 0, threads)
+    start_backfill(services.kb)
     port.put(server.effective_port)
     server.run()
 
@@ -139,8 +155,14 @@ def _fake_slack_main(requests: mp.Queue, replies: mp.Queue) -> None:
                 replies.put(len(slack.calls_to("response_url")))
 
 
-def measure(url: str, slack: FakeSlackProcess, requests: int, concurrency: int) -> dict[str, float]:
-    """Send the signed /ask requests; return latency percentiles (ms) and throughput."""
+def measure(
+    url: str, slack: FakeSlackProcess, requests: int, concurrency: int, answered: bool
+) -> dict[str, float]:
+    """Send the signed /ask requests; return latency percentiles (ms) and throughput.
+
+    With ``answered``, the warm-up's answers must reach response_url before the timed
+    requests start: the workers have loaded their models, as in a server that has run a while.
+    """
 
     def one(i: int) -> float:
         body = signing.slash_command_body(
@@ -158,6 +180,8 @@ def measure(url: str, slack: FakeSlackProcess, requests: int, concurrency: int) 
     before = slack.responses()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(min(50, requests))))  # warm-up, not counted
+        if answered:
+            slack.wait_for_responses(before + min(50, requests))
         started = time.perf_counter()
         latencies = sorted(pool.map(one, range(requests)))
         wall = time.perf_counter() - started
@@ -187,7 +211,7 @@ def bench(target: str, slack: FakeSlackProcess, args: argparse.Namespace) -> dic
                 f"{target}: {args.requests} requests, {args.concurrency} at a time…",
                 file=sys.stderr,
             )
-            result = measure(url, slack, args.requests, args.concurrency)
+            result = measure(url, slack, args.requests, args.concurrency, target == "socialbot")
             # let the slow part (answers sent to response_url) drain before stopping
             sent = result.pop("sent")
             if target == "socialbot":

@@ -32,6 +32,13 @@ def test_defaults_need_no_configuration() -> None:
         ("SOCIALBOT_CHANNELS", "general"),
         ("SOCIALBOT_KB_DIR", "/no/such/folder"),
         ("SOCIALBOT_DB", "/"),
+        ("SOCIALBOT_TIMEZONE", "Mars/Olympus"),
+        ("SOCIALBOT_TIMEZONE", "../etc/passwd"),
+        ("SOCIALBOT_WORKERS", "0"),
+        ("SOCIALBOT_WORKERS", "two"),
+        ("SOCIALBOT_SCHEDULER", "maybe"),
+        ("SOCIALBOT_HEALTH_MAX_AGE", "5"),
+        ("SOCIALBOT_HEALTH_MAX_AGE", "-1"),
     ],
 )
 def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
@@ -39,6 +46,41 @@ def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
         settings_from_mapping({variable: value})
     assert error.value.variable == variable
     assert str(error.value).startswith(variable)
+
+
+def test_running_settings_have_defaults_and_are_read() -> None:
+    assert settings_from_mapping({}).timezone == "Europe/Brussels"
+    settings = settings_from_mapping(
+        {
+            "SOCIALBOT_TIMEZONE": "America/New_York",
+            "SOCIALBOT_WORKERS": "4",
+            "SOCIALBOT_SCHEDULER": "OFF",
+            "SOCIALBOT_HEALTH_MAX_AGE": "60",
+        }
+    )
+    assert (settings.zone.key, settings.workers, settings.scheduler) == (
+        "America/New_York",
+        4,
+        False,
+    )
+    assert settings.health_max_age == 60
+
+
+def test_secrets_stay_out_of_the_settings_repr() -> None:
+    settings = settings_from_mapping(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1-2-secret-bot-token",
+            "SLACK_SIGNING_SECRET": "a-secret-signing-secret",
+            "SLACK_APP_TOKEN": "xapp-1-A-secret-app-token",
+        }
+    )
+    for text in (repr(settings), str(settings), f"{settings!r}"):
+        assert "secret" not in text
+    assert set(settings.secrets) == {
+        "xoxb-1-2-secret-bot-token",
+        "a-secret-signing-secret",
+        "xapp-1-A-secret-app-token",
+    }
 
 
 def test_lists_of_ids_are_split_on_commas_and_spaces() -> None:

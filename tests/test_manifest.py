@@ -26,6 +26,9 @@ def test_manifest_matches_the_listeners() -> None:
         "chat:write.public",
         "commands",
         "im:history",
+        "channels:history",
+        "groups:history",
+        "mpim:history",
     }
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):

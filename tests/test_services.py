@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -254,3 +255,20 @@ def test_a_backfill_asked_for_again_as_it_ends_runs_another_round(
     start_backfill(kb).join(timeout=30)
     assert len(rounds) == 2
     assert vector_counts(fresh_store) == {"one": 2 * len(fixture_entries)}
+
+
+def test_a_database_that_cannot_be_written_stops_serving_naming_the_variable(
+    fresh_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.runtime import require_writable
+
+    require_writable(fresh_store)  # a writable one passes
+
+    def read_only(*_: object) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(fresh_store, "transaction", read_only)
+    with pytest.raises(ConfigError) as error:
+        require_writable(fresh_store)
+    assert error.value.variable == "SOCIALBOT_DB"
+    assert "readonly" in str(error.value) and "writable" in str(error.value)

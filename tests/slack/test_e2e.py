@@ -713,3 +713,13 @@ def test_read_more_of_a_very_long_entry_arrives_in_parts_slack_accepts(running: 
     assert "\n\n".join(sections[1:]) == b.to_mrkdwn(long_entry.body)  # all of it, in order
     assert "Bron: *" in all_text(posts[-1].params["blocks"])
     assert all("Bron: *" not in all_text(post.params["blocks"]) for post in posts[:-1])
+
+
+def test_a_manager_who_cannot_be_reached_at_all_is_named_to_the_user(running: Running) -> None:
+    question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
+    running.slack.fail("chat.postMessage", error="channel_not_found")
+    running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
+    dm, told = running.slack.wait_for("chat.postMessage", count=2)
+    assert dm.params["channel"] == MANAGER and told.params["channel"] == "U1"
+    assert told.params["text"] == t("manager_unreachable", "nl", managers=f"<@{MANAGER}>")
+    assert running.services.store.db.table("manager_requests").count == 1  # kept
