@@ -113,6 +113,7 @@ class _Failure:
     retry_after: str | None = None
     error: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -402,8 +403,10 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | str | None = None,
         error: str | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls to ``method`` fail.
+        """Make the next ``times`` calls to ``method`` fail (only those whose ``channel``
+        parameter is ``channel``, when given).
 
         ``method`` ``"*"`` means any API method (not ``response_url``); failures queued
         for the method itself are used first.
@@ -418,7 +421,7 @@ class FakeSlack:
         resolved = status if status is not None else (200 if error is not None else 500)
         if resolved == 200 and error is None:
             raise ValueError("a status-200 failure needs an error code")
-        failure = _Failure(status=resolved, remaining=times, error=error)
+        failure = _Failure(status=resolved, remaining=times, error=error, channel=channel)
         if resolved == 429:
             failure.retry_after = str(retry_after) if retry_after is not None else "1"
         elif retry_after is not None:
@@ -475,13 +478,15 @@ class FakeSlack:
             self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _take_failure(self, method: str, is_api: bool) -> _Failure | None:
+    def _take_failure(self, method: str, is_api: bool, channel: object) -> _Failure | None:
         queue = self._failures.get(method)
         if not queue and is_api:
             queue = self._failures.get(_ANY_METHOD)
         if not queue:
             return None
         failure = queue[0]
+        if failure.channel is not None and failure.channel != channel:
+            return None
         failure.remaining -= 1
         if failure.remaining <= 0:
             queue.pop(0)
@@ -524,7 +529,9 @@ class FakeSlack:
                     method == RESPONSE_URL_METHOD
                     and route[len(_RESPONSE_PREFIX) :] in self._expired
                 )
-                failure = None if expired else self._take_failure(method, is_api)
+                failure = (
+                    None if expired else self._take_failure(method, is_api, params.get("channel"))
+                )
                 delay = self._delays.get(method, self.delay if is_api else 0.0)
                 override = self._responses.get(method)
         if down_status is not None:

@@ -501,7 +501,7 @@ def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
     managers = ("UCMGONE", MANAGER)
     running.services.settings = replace(running.services.settings, conversation_managers=managers)
     question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
-    running.slack.fail("chat.postMessage", error="channel_not_found")  # the first DM
+    running.slack.fail("chat.postMessage", error="channel_not_found", channel="UCMGONE")
     with caplog.at_level(logging.WARNING):
         running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
         dms = running.slack.wait_for("chat.postMessage", count=2)
