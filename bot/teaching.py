@@ -44,6 +44,10 @@ CLUSTER_CUTOFF = 80.0
 TO_TEACH_WINDOW = 500
 # The longest phrasing that can be taught (the longest question socialbot reads is 2,000).
 MAX_PHRASING_CHARS = 2_000
+# The entries the picker offers at most (Slack shows up to 100 options), and how alike
+# (rapidfuzz partial_token_set_ratio, 0-100) a title must be to what was typed.
+PICKER_OPTIONS = 50
+PICKER_CUTOFF = 75.0
 # Longest title, and most tags, of an entry written in the new-entry modal.
 MAX_TITLE_CHARS = 200
 MAX_TAGS = 10
@@ -279,6 +283,24 @@ class Teaching:
             params,
         ).fetchall()
         return [TaughtPhrasing(*map(str, row)) for row in rows]
+
+    def find_entries(self, query: str, limit: int = PICKER_OPTIONS) -> list[Entry]:
+        """Entries whose title or id matches ``query`` (typed in the picker), best first;
+        for an empty query, the first ``limit`` by title."""
+        entries = self.kb.entries()
+        if not query.strip():
+            return sorted(entries, key=lambda e: e.title.casefold())[:limit]
+        found = process.extract(
+            query,
+            {e.id: f"{e.title} {e.id}" for e in entries},
+            scorer=fuzz.partial_token_set_ratio,
+            processor=utils.default_process,
+            score_cutoff=PICKER_CUTOFF,
+            limit=None,
+        )
+        by_id = {e.id: e for e in entries}
+        ranked = sorted(found, key=lambda m: (-m[1], by_id[m[2]].title.casefold()))
+        return [by_id[m[2]] for m in ranked[:limit]]
 
     # -- importing ----------------------------------------------------------------------
 

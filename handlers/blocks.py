@@ -308,8 +308,10 @@ def home_view(
     lang: str,
     recent: Sequence[StoredQuestion],
     stats: WeeklyStats | None = None,
+    extra: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """The App Home tab; ``stats`` is shown only to the conversation manager(s)."""
+    """The App Home tab; ``stats`` (and ``extra``, e.g. the to-teach list) are shown only
+    to the conversation manager(s)."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
         SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
@@ -330,6 +332,7 @@ def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
     if stats is not None:
         blocks.extend(_manager_section(stats, lang))
+    blocks.extend(extra)
     return View(type="home", blocks=blocks).to_dict()
 
 
