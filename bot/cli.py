@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -24,8 +25,10 @@ from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
+from bot.questions import small_talk
 from bot.scheduler import JobState
-from bot.services import build_services
+from bot.services import Services, build_services
+from bot.teaching import Cluster, Lesson, parse_lessons
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
@@ -70,6 +73,68 @@ def build_parser() -> argparse.ArgumentParser:
     lint.set_defaults(run=cmd_kb_lint)
     lst = kb_commands.add_parser("list", help="list the entries: id, language, title, updated")
     lst.set_defaults(run=cmd_kb_list)
+    teach = kb_commands.add_parser(
+        "teach",
+        help='teach an entry a question (e.g. socialbot kb teach hacked-account "Locked out?")',
+        description="Add QUESTION to entry ENTRY_ID's alternative phrasings, at once: the next "
+        "person who asks it gets that entry. Everyone on the to-teach list who asked it in "
+        "these words gets the answer by DM (`socialbot serve` sends them), once. With --file, "
+        'one {"question": ..., "id": ...} per line, all or nothing: an unknown id or a blank '
+        "question names its line and changes nothing.",
+        epilog='examples:\n  socialbot kb teach hacked-account "We got locked out of our page"\n'
+        "  socialbot kb teach --file lessons.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    teach.add_argument("entry_id", nargs="?", metavar="ENTRY_ID", help="the entry's id")
+    teach.add_argument("question", nargs="?", metavar="QUESTION", help="the question to teach")
+    teach.add_argument("--file", metavar="FILE", help="a JSON Lines file of questions and ids")
+    teach.set_defaults(run=cmd_kb_teach)
+    untaught = kb_commands.add_parser(
+        "untaught",
+        help='remove a taught phrasing (e.g. socialbot kb untaught hacked-account "Locked out?")',
+        description="Remove QUESTION, a phrasing taught to ENTRY_ID (in Slack or with `kb "
+        "teach`), from the entry again; `socialbot kb taught` lists them.",
+        epilog='example:\n  socialbot kb untaught hacked-account "We got locked out of our page"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    untaught.add_argument("entry_id", metavar="ENTRY_ID")
+    untaught.add_argument("question", metavar="QUESTION")
+    untaught.set_defaults(run=cmd_kb_untaught)
+    taught = kb_commands.add_parser(
+        "taught",
+        help="list the taught phrasings (e.g. socialbot kb taught hacked-account)",
+        description="The phrasings taught to entries, newest first: entry, when, by whom, "
+        "the phrasing.",
+        epilog="examples:\n  socialbot kb taught\n  socialbot kb taught hacked-account --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    taught.add_argument("entry_id", nargs="?", metavar="ENTRY_ID", help="only this entry's")
+    taught.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+    taught.set_defaults(run=cmd_kb_taught)
+
+    questions = commands.add_parser(
+        "questions",
+        help="the questions socialbot could not answer",
+        description="Questions asked in Slack and what became of them.",
+    )
+    questions_commands = questions.add_subparsers(
+        dest="questions_command", metavar="QUESTIONS_COMMAND", required=True
+    )
+    unanswered = questions_commands.add_parser(
+        "unanswered",
+        help="the to-teach list (e.g. socialbot questions unanswered --json)",
+        description="The to-teach list: every question socialbot abstained on, and every "
+        "answer that got 👎, not taught or dismissed yet, grouped by similarity; the cluster "
+        "asked most recently first. Teach one with `socialbot kb teach`.",
+        epilog="examples:\n  socialbot questions unanswered\n"
+        "  socialbot questions unanswered --json --limit 50",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    unanswered.add_argument(
+        "--limit", type=_number(1, 10_000), default=20, metavar="N", help="at most N clusters"
+    )
+    unanswered.add_argument("--json", action="store_true", help="print JSON (one per line)")
+    unanswered.set_defaults(run=cmd_questions_unanswered)
 
     serve = commands.add_parser("serve", help="run the Slack app (Socket Mode, or --http)")
     serve.add_argument("--http", action="store_true", help="serve HTTP at /slack/events")
@@ -233,12 +298,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
     services = build_services(settings)
     try:
         if args.question:
-            answer = services.kb.answer(question)
-            print(
-                json.dumps(answer_json(answer), ensure_ascii=False)
-                if args.json
-                else render_answer(answer)
-            )
+            print(_reply(services, question, args.json, settings.default_lang))
             return EXIT_OK
         if stdin.isatty():
             print("Type one question per line; end with Ctrl-D.", file=sys.stderr)
@@ -247,14 +307,33 @@ def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
         for line in stdin:
             if not line.strip():
                 continue
-            answer = services.kb.answer(line)
-            if args.json:
-                print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
-            else:
-                print(render_answer(answer) + "\n", flush=True)
+            reply = _reply(services, line, args.json, settings.default_lang)
+            print(reply if args.json else reply + "\n", flush=True)
         return EXIT_OK
     finally:
         services.close()
+
+
+def _reply(services: Services, question: str, as_json: bool, default_lang: str) -> str:
+    """The answer to ``question``, or, for small talk ("bedankt", "help"), the reply Slack
+    gives it: small talk is not looked up."""
+    chat = small_talk(question)
+    if chat is None:
+        answer = services.kb.answer(question)
+        return (
+            json.dumps(answer_json(answer), ensure_ascii=False)
+            if as_json
+            else render_answer(answer)
+        )
+    lang = chat.lang or default_lang
+    reply = t(chat.reply, lang)
+    if not as_json:
+        return reply
+    return json.dumps(
+        {"question": " ".join(question.split()), "answered": False, "id": None, "title": None,
+         "score": 0.0, "lang": lang, "suggestions": [], "small_talk": reply},
+        ensure_ascii=False,
+    )  # fmt: skip
 
 
 def cmd_kb_import(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
@@ -262,11 +341,21 @@ def cmd_kb_import(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     entries = _entries_in(args.paths)
     services = build_services(settings, seed=False)
     try:
-        count = services.kb.import_entries(entries, replace=args.replace)
+        imported = services.teaching.import_entries(entries, replace_all=args.replace)
         total = services.kb.count()
     finally:
         services.close()
-    print(f"Imported {count} entries; the knowledge base now has {total}.")
+    print(f"Imported {imported.count} entries; the knowledge base now has {total}.")
+    if imported.kept:
+        print(
+            f"Kept {imported.kept} taught phrasing(s) that the files lack (`socialbot kb "
+            "taught` lists them; export to put them in the files, or `kb untaught` one)."
+        )
+    if imported.orphaned:
+        print(
+            f"{imported.orphaned} taught phrasing(s) belong to entries not in the knowledge "
+            "base now; they come back with their entry."
+        )
     return EXIT_OK
 
 
@@ -348,6 +437,111 @@ def cmd_kb_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> 
     for e in entries:
         print(f"{e.id:<{width}}  {e.lang:<4}  {e.updated:<10}  {e.title}")
     return EXIT_OK
+
+
+def cmd_kb_teach(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot kb teach ENTRY_ID QUESTION`` or ``--file FILE``: all or nothing."""
+    from handlers.runtime import taught_dm_renderer  # the askers' DMs are Slack messages
+
+    if args.file is not None:
+        if args.entry_id is not None:
+            raise InvalidInput("give ENTRY_ID and QUESTION, or --file FILE, not both")
+        try:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read {args.file}: {exc}; nothing was taught") from None
+        lessons = parse_lessons(text, args.file)
+    elif args.entry_id is None or args.question is None:
+        raise InvalidInput(
+            'give ENTRY_ID and QUESTION (socialbot kb teach ID "question"), or --file'
+        )
+    else:
+        lessons = [Lesson(args.entry_id, args.question)]
+    services = build_services(settings)
+    try:
+        done = services.teaching.teach_all(lessons, "cli", taught_dm_renderer())
+    finally:
+        services.close()
+    for taught in done:
+        added = (
+            f"taught to {taught.entry.id}"
+            if taught.added
+            else f"already a phrasing of {taught.entry.id}"
+        )
+        print(f"{added}; {taught.notified} asker(s) get the answer by DM")
+    return EXIT_OK
+
+
+def cmd_kb_untaught(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot kb untaught ENTRY_ID QUESTION``."""
+    services = build_services(settings)
+    try:
+        entry = services.teaching.untaught(args.entry_id, args.question)
+    finally:
+        services.close()
+    print(f"Removed from {entry.id}; it has {len(entry.questions)} alternative phrasing(s) now.")
+    return EXIT_OK
+
+
+def cmd_kb_taught(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot kb taught [ENTRY_ID]``: the taught phrasings, newest first."""
+    services = build_services(settings, models=False)
+    try:
+        if args.entry_id:
+            services.kb.get(args.entry_id)  # NotFound for an unknown id
+        phrasings = services.teaching.taught(args.entry_id)
+    finally:
+        services.close()
+    if args.json:
+        for p in phrasings:
+            print(json.dumps(dataclasses.asdict(p), ensure_ascii=False))
+        return EXIT_OK
+    if not phrasings:
+        print("No taught phrasings.")
+    for p in phrasings:
+        when = _local(p.taught_at, settings.zone)
+        print(f"{p.entry_id}  {when}  {p.taught_by}  {_one_line(p.question)}")
+    return EXIT_OK
+
+
+def cmd_questions_unanswered(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    """``socialbot questions unanswered``: the to-teach list."""
+    services = build_services(settings, models=False)
+    try:
+        clusters = services.teaching.to_teach(args.limit)
+    finally:
+        services.close()
+    if args.json:
+        for c in clusters:
+            print(json.dumps(cluster_json(c), ensure_ascii=False))
+        return EXIT_OK
+    if not clusters:
+        print("Nothing to teach: every question was answered, taught or dismissed.")
+    for c in clusters:
+        newest = c.newest
+        print(f"{c.count}x  {_local(newest.asked_at, settings.zone)}  {_one_line(newest.question)}")
+        guess = f"best guess {c.best_guess}" if c.best_guess else "no guess"
+        print(f"    ids {','.join(map(str, c.ids))}; asked by {', '.join(c.askers)}; "
+              f"{len(c.not_helpful)} 👎; {guess}")  # fmt: skip
+        for other in list(dict.fromkeys(q.question for q in c.questions[1:]))[:3]:
+            print(f"    also: {_one_line(other)}")
+    return EXIT_OK
+
+
+def cluster_json(cluster: Cluster) -> dict[str, object]:
+    """The ``questions unanswered --json`` object for one cluster."""
+    return {
+        "count": cluster.count,
+        "question": cluster.newest.question,
+        "last_asked": cluster.newest.asked_at,
+        "askers": list(cluster.askers),
+        "best_guess": cluster.best_guess,
+        "questions": [
+            {"id": q.id, "question": q.question, "user_id": q.user_id, "asked_at": q.asked_at,
+             "lang": q.lang, "not_helpful": q.id in cluster.not_helpful}
+            for q in cluster.questions
+        ],
+    }  # fmt: skip
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:

@@ -30,10 +30,10 @@ from bot import outbox
 from bot.config import LANGUAGES
 from bot.db import Store
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import t
 from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.entry import ID_PATTERN
 from bot.knowledge.text import content_words, words
-from bot.i18n import t
 from bot.questions import QUESTION_COLUMNS, Clock, StoredQuestion, small_talk, stored_question
 
 # Two questions whose content words are at least this similar (rapidfuzz token_sort_ratio,
@@ -145,7 +145,9 @@ class NewEntryErrors(InvalidInput):
 
     def __init__(self, errors: dict[str, tuple[str, dict[str, Any]]]) -> None:
         super().__init__(
-            "; ".join(f"{field}: {t(key, 'en', **values)}" for field, (key, values) in errors.items())
+            "; ".join(
+                f"{field}: {t(key, 'en', **values)}" for field, (key, values) in errors.items()
+            )
         )
         self.errors = errors
 
@@ -464,7 +466,7 @@ class Teaching:
             return set()
         rows = self.store.db.execute(
             "select distinct question_id from feedback where helpful = 0 and question_id in "
-            f"(select value from json_each(?))",
+            "(select value from json_each(?))",
             [json.dumps(ids)],
         ).fetchall()
         return {int(r[0]) for r in rows}
@@ -531,7 +533,9 @@ def parse_lessons(text: str, source: str) -> list[Lesson]:
         except ValueError as error:
             raise InvalidInput(f"{where}: not JSON ({error}); nothing was taught") from None
         if not isinstance(item, dict):
-            raise InvalidInput(f'{where}: expected {{"question": ..., "id": ...}}; nothing was taught')
+            raise InvalidInput(
+                f'{where}: expected {{"question": ..., "id": ...}}; nothing was taught'
+            )
         question, entry_id = item.get("question"), item.get("id")
         if not isinstance(question, str) or not question.strip():
             raise InvalidInput(f"{where}: the question is missing or blank; nothing was taught")

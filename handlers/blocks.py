@@ -76,7 +76,11 @@ def markdown_parts(markdown: str) -> list[str | Table]:
     text: list[str] = []
     i = 0
     while i < len(lines):
-        if lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+        if (
+            lines[i].lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and _TABLE_RULE.match(lines[i + 1])
+        ):
             rows, i = [_cells(lines[i])], i + 2
             while i < len(lines) and lines[i].lstrip().startswith("|"):
                 rows.append(_cells(lines[i]))
@@ -219,7 +223,10 @@ def _with_table(title: str, body: str) -> tuple[Blocks, bool]:
         if tables > 1 or _text_chars(blocks) + _text_chars(block) > ANSWER_CHARS + len(title):
             return blocks, True
         if block["type"] == "section" and len(blocks) == 1:  # the first text joins the title
-            block = {**block, "text": {**block["text"], "text": f"*{title}*\n{block['text']['text']}"}}
+            block = {
+                **block,
+                "text": {**block["text"], "text": f"*{title}*\n{block['text']['text']}"},
+            }
             if len(block["text"]["text"]) <= SECTION_CHARS:
                 blocks = [block]
                 continue

@@ -30,10 +30,14 @@ def register(app: App, services: Services) -> None:
     # Modals must open within 3 s of the click: threads of their own (see handlers/actions.py).
     modal_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="teach-modal")
 
-    def open_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def open_modal(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
         ack()
         if body["user"]["id"] not in managers:
-            log.warning("teaching click from %s, who is no conversation manager", body["user"]["id"])
+            log.warning(
+                "teaching click from %s, who is no conversation manager", body["user"]["id"]
+            )
             return
         modal_threads.submit(_open, client, services, body.get("trigger_id"), action, lang)
 
@@ -62,7 +66,9 @@ def register(app: App, services: Services) -> None:
                 raise NotFound(f"{user} is no conversation manager")
             run(_ids(view.get("private_metadata") or ""), user)
         except NewEntryErrors as error:
-            errors = {field: t(key, lang, **values) for field, (key, values) in error.errors.items()}
+            errors = {
+                field: t(key, lang, **values) for field, (key, values) in error.errors.items()
+            }
             ack(response_action="errors", errors={_NEW_BLOCKS[f]: m for f, m in errors.items()})
             return
         except BotError as error:  # e.g. a question taught meanwhile to another entry
@@ -122,6 +128,6 @@ def _draft(values: dict[str, Any]) -> NewEntry:
     def text(block: str) -> str:
         return str((values.get(block, {}).get(block) or {}).get("value") or "")
 
-    lang = ((values.get(tb.NEW_LANG, {}).get(tb.NEW_LANG) or {}).get("selected_option") or {})
+    lang = (values.get(tb.NEW_LANG, {}).get(tb.NEW_LANG) or {}).get("selected_option") or {}
     tags = tuple(tag for tag in text(tb.NEW_TAGS).replace(";", ",").split(","))
     return NewEntry(text(tb.NEW_TITLE), text(tb.NEW_BODY), str(lang.get("value") or ""), tags)

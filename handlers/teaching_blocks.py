@@ -138,7 +138,9 @@ def entry_options(entries: Sequence[Entry]) -> list[dict[str, Any]]:
     ]
 
 
-def new_entry_modal(lang: str, questions: Sequence[str], ids: str, entry_lang: str) -> dict[str, Any]:
+def new_entry_modal(
+    lang: str, questions: Sequence[str], ids: str, entry_lang: str
+) -> dict[str, Any]:
     """The modal to write a new entry that answers ``questions``: title, answer, language
     and tags; the title starts as the newest question."""
     languages = [Option(value=code, label=t(f"lang_{code}", lang)) for code in LANGUAGES]

@@ -13,8 +13,8 @@ from bot.teaching import (
     Lesson,
     NewEntry,
     NewEntryErrors,
-    Teaching,
     TaughtNotice,
+    Teaching,
     cluster,
     new_entry_id,
     parse_lessons,
@@ -261,9 +261,7 @@ def test_phrasing_key_ignores_case_punctuation_and_spacing() -> None:
     assert phrasing_key("  Wie MAG posten?? ") == phrasing_key("wie mag posten")
 
 
-def test_dismissed_questions_leave_the_list(
-    questions: QuestionService, teaching: Teaching
-) -> None:
+def test_dismissed_questions_leave_the_list(questions: QuestionService, teaching: Teaching) -> None:
     asked = questions.ask("recipe for chocolate cake", "U2", "C1", "mention")
     assert teaching.dismiss([asked.question_id], "UCM1") == 1
     assert teaching.to_teach() == []

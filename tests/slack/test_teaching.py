@@ -82,7 +82,10 @@ def test_an_abstained_dm_is_taught_with_the_picker_and_answered_next_time(
     assert status == 200
     options = json.loads(text)["options"]
     assert options[0] == {
-        "text": {"type": "plain_text", "text": "What do I do when a brand account has been hacked?"},
+        "text": {
+            "type": "plain_text",
+            "text": "What do I do when a brand account has been hacked?",
+        },
         "value": "hacked-account",
     }
 
@@ -162,7 +165,9 @@ def test_a_new_entry_from_the_modal_teaches_the_question(running: Running) -> No
     assert "who-may-post" in errors[tb.NEW_TITLE]
     assert running.services.kb.count() == 8  # nothing stored
 
-    valid = new_entry_values("Mogen we memes gebruiken?", "Ja, met **bronvermelding**.", "nl", "memes")
+    valid = new_entry_values(
+        "Mogen we memes gebruiken?", "Ja, met **bronvermelding**.", "nl", "memes"
+    )
     body = signing.view_submission_body(
         tb.NEW_MODAL, valid, user_id=MANAGER, private_metadata=question_id
     )
@@ -179,7 +184,10 @@ def test_only_a_conversation_manager_can_teach(running: Running) -> None:
     question_id = str(running.questions()[-1]["id"])
     picked = {
         tb.PICK_BLOCK: {
-            tb.PICK_SELECT: {"type": "external_select", "selected_option": {"value": "who-may-post"}}
+            tb.PICK_SELECT: {
+                "type": "external_select",
+                "selected_option": {"value": "who-may-post"},
+            }
         }
     }
     body = signing.view_submission_body(
