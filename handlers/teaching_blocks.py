@@ -106,27 +106,16 @@ def _questions_list(questions: Sequence[str]) -> str:
 def pick_modal(lang: str, questions: Sequence[str], ids: str) -> dict[str, Any]:
     """The modal to teach ``questions`` (their ids in ``ids``) to an entry chosen in a
     searchable picker (options load from the app)."""
-    intro = t("teach_pick_intro", lang, questions=_questions_list(questions))
-    return View(
-        type="modal",
-        callback_id=PICK_MODAL,
-        private_metadata=ids,
-        title=PlainTextObject(text=t("teach_pick_title", lang)),
-        submit=PlainTextObject(text=t("teach_submit", lang)),
-        close=PlainTextObject(text=t("modal_cancel", lang)),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=intro)),
-            InputBlock(
-                block_id=PICK_BLOCK,
-                label=PlainTextObject(text=t("teach_pick_label", lang)),
-                element=ExternalDataSelectElement(
-                    action_id=PICK_SELECT,
-                    placeholder=PlainTextObject(text=t("teach_pick_placeholder", lang)),
-                    min_query_length=0,
-                ),
-            ),
-        ],
-    ).to_dict()
+    picker = InputBlock(
+        block_id=PICK_BLOCK,
+        label=PlainTextObject(text=t("teach_pick_label", lang)),
+        element=ExternalDataSelectElement(
+            action_id=PICK_SELECT,
+            placeholder=PlainTextObject(text=t("teach_pick_placeholder", lang)),
+            min_query_length=0,
+        ),
+    )
+    return _teach_modal(PICK_MODAL, "teach_pick_title", lang, questions, ids, [picker])
 
 
 def entry_options(entries: Sequence[Entry]) -> list[dict[str, Any]]:
@@ -145,27 +134,40 @@ def new_entry_modal(
     and tags; the title starts as the newest question."""
     languages = [Option(value=code, label=t(f"lang_{code}", lang)) for code in LANGUAGES]
     initial = next((o for o in languages if o.value == entry_lang), languages[0])
+    fields = [
+        _text_input(NEW_TITLE, t("teach_new_entry_title", lang), questions[0][:200], 200),
+        _text_input(NEW_BODY, t("teach_new_body", lang), None, BODY_CHARS, multiline=True),
+        InputBlock(
+            block_id=NEW_LANG,
+            label=PlainTextObject(text=t("teach_new_lang", lang)),
+            element=StaticSelectElement(
+                action_id=NEW_LANG, options=languages, initial_option=initial
+            ),
+        ),
+        _text_input(NEW_TAGS, t("teach_new_tags", lang), None, 300, optional=True),
+    ]
+    return _teach_modal(NEW_MODAL, "teach_new_title", lang, questions, ids, fields)
+
+
+def _teach_modal(
+    callback_id: str,
+    title_key: str,
+    lang: str,
+    questions: Sequence[str],
+    ids: str,
+    fields: Sequence[Block],
+) -> dict[str, Any]:
+    """A teaching modal: which questions it teaches (their ids in its private_metadata),
+    then ``fields``."""
     intro = t("teach_pick_intro", lang, questions=_questions_list(questions))
     return View(
         type="modal",
-        callback_id=NEW_MODAL,
+        callback_id=callback_id,
         private_metadata=ids,
-        title=PlainTextObject(text=t("teach_new_title", lang)),
+        title=PlainTextObject(text=t(title_key, lang)),
         submit=PlainTextObject(text=t("teach_submit", lang)),
         close=PlainTextObject(text=t("modal_cancel", lang)),
-        blocks=[
-            SectionBlock(text=MarkdownTextObject(text=intro)),
-            _text_input(NEW_TITLE, t("teach_new_entry_title", lang), questions[0][:200], 200),
-            _text_input(NEW_BODY, t("teach_new_body", lang), None, BODY_CHARS, multiline=True),
-            InputBlock(
-                block_id=NEW_LANG,
-                label=PlainTextObject(text=t("teach_new_lang", lang)),
-                element=StaticSelectElement(
-                    action_id=NEW_LANG, options=languages, initial_option=initial
-                ),
-            ),
-            _text_input(NEW_TAGS, t("teach_new_tags", lang), None, 300, optional=True),
-        ],
+        blocks=[SectionBlock(text=MarkdownTextObject(text=intro)), *fields],
     ).to_dict()
 
 
