@@ -318,9 +318,10 @@ class Teaching:
             extra = [q for q in taught.get(entry.id, []) if phrasing_key(q) not in have]
             kept += len(extra)
             merged.append(replace(entry, questions=(*entry.questions, *extra)) if extra else entry)
-        with self.store.transaction():
-            count = self.kb.import_entries(merged, replace=replace_all)
-            present = {e.id for e in self.kb.entries()}
+        # Not inside a transaction of ours: the import embeds its entries before it takes
+        # the write lock, which a large import would otherwise hold for minutes.
+        count = self.kb.import_entries(merged, replace=replace_all)
+        present = {e.id for e in self.kb.entries()}
         orphaned = sum(len(v) for k, v in taught.items() if k not in present)
         return Imported(count, kept, orphaned)
 
