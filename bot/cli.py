@@ -6,6 +6,7 @@ Built on click. Library errors become messages and exit codes in one place,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -31,8 +32,10 @@ from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
+from bot.questions import small_talk
 from bot.scheduler import JobState
 from bot.services import Services, build_services
+from bot.teaching import Cluster, Lesson, parse_lessons
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
@@ -229,7 +232,8 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
     """Answer a question from the knowledge base.
 
     Prints the answer, its source (title, id, owner, date last verified) and the
-    confidence, or "I don't know" with up to 3 suggestions. Without QUESTION, reads one
+    confidence, or "I don't know" with up to 3 suggestions. Small talk ("bedankt",
+    "help") gets the reply Slack gives it and is not looked up. Without QUESTION, reads one
     question per line from standard input and answers each in turn; blank lines are
     skipped.
     """
@@ -238,14 +242,12 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
     if question and not text.strip():
         raise InvalidInput(t("empty_question", settings.default_lang))
 
-    def render(answer: Answer) -> str:
-        if as_json:
-            return json.dumps(answer_json(answer), ensure_ascii=False)
-        return render_answer(answer)
+    def render(question: str) -> str:
+        return _reply(services, question, as_json, settings.default_lang)
 
     with _services(run) as services:
         if question:
-            print(render(services.kb.answer(text)))
+            print(render(text))
             return
         stdin = sys.stdin if run.stdin is None else run.stdin
         if stdin.isatty():
@@ -254,7 +256,7 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
             stdin.reconfigure(errors="replace")
         for line in stdin:
             if line.strip():  # each answer at once, for a reader that waits; text spaced out
-                print(render(services.kb.answer(line)) + ("" if as_json else "\n"), flush=True)
+                print(render(line) + ("" if as_json else "\n"), flush=True)
 
 
 @cli.group(
@@ -284,7 +286,8 @@ def kb_import(run: _Run, paths: tuple[str, ...], replace: bool) -> None:
     Each PATH is a Markdown entry file (.md), a CSV file (.csv: columns
     id,title,body,lang,tags,questions, optional owner,updated) or a folder whose .md and
     .csv files are read. It is all or nothing: one bad file, or no entries at all, and
-    nothing is imported. --replace drops every entry that is not in PATH.
+    nothing is imported. --replace drops every entry that is not in PATH. Phrasings taught
+    in Slack or with `kb teach` that the files lack are kept.
     """
     entries = _entries_in(paths)
     with _services(run, seed=False) as services:
@@ -294,9 +297,21 @@ def kb_import(run: _Run, paths: tuple[str, ...], replace: bool) -> None:
             file=sys.stderr,
             hidden=not sys.stderr.isatty(),  # a bar on a terminal, nothing in a pipe or log
         ) as bar:
-            count = services.kb.import_entries(entries, replace=replace, progress=bar.update)
+            imported = services.teaching.import_entries(
+                entries, replace_all=replace, progress=bar.update
+            )
         total = services.kb.count()
-    print(f"Imported {count} entries; the knowledge base now has {total}.")
+    print(f"Imported {imported.count} entries; the knowledge base now has {total}.")
+    if imported.kept:
+        print(
+            f"Kept {imported.kept} taught phrasing(s) that the files lack (`socialbot kb "
+            "taught` lists them; export to put them in the files, or `kb untaught` one)."
+        )
+    if imported.orphaned:
+        print(
+            f"{imported.orphaned} taught phrasing(s) belong to entries not in the knowledge "
+            "base now; they come back with their entry."
+        )
 
 
 @kb.command(
@@ -388,6 +403,146 @@ def kb_list(run: _Run, as_json: bool) -> None:
     print(f"{'ID':<{width}}  LANG  UPDATED     TITLE")
     for e in entries:
         print(f"{e.id:<{width}}  {e.lang:<4}  {e.updated:<10}  {e.title}")
+
+
+@kb.command(
+    "teach",
+    epilog=_examples(
+        'socialbot kb teach hacked-account "We got locked out of our page"',
+        "socialbot kb teach --file lessons.jsonl",
+    ),
+)
+@click.argument("entry_id", required=False, metavar="ENTRY_ID")
+@click.argument("question", required=False, metavar="QUESTION")
+@click.option("--file", "path", metavar="FILE", help="A JSON Lines file of questions and ids.")
+@click.pass_obj
+def kb_teach(run: _Run, entry_id: str | None, question: str | None, path: str | None) -> None:
+    """Teach entry ENTRY_ID the question QUESTION.
+
+    QUESTION becomes one of the entry's alternative phrasings at once: the next person who
+    asks it gets that entry. Everyone on the to-teach list who asked it in these words gets
+    the answer by DM (`socialbot serve` sends them), once. With --file, one
+    {"question": ..., "id": ...} per line, all or nothing: an unknown id or a blank
+    question names its line and changes nothing.
+    """
+    from handlers.runtime import taught_dm_renderer  # the askers' DMs are Slack messages
+
+    if path is not None:
+        if entry_id is not None:
+            raise InvalidInput("give ENTRY_ID and QUESTION, or --file FILE, not both")
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read {path}: {exc}; nothing was taught") from None
+        lessons = parse_lessons(text, path)
+    elif entry_id is None or question is None:
+        raise InvalidInput(
+            'give ENTRY_ID and QUESTION (socialbot kb teach ID "question"), or --file'
+        )
+    else:
+        lessons = [Lesson(entry_id, question)]
+    with _services(run) as services:
+        done = services.teaching.teach_all(lessons, "cli", taught_dm_renderer())
+    for taught in done:
+        added = (
+            f"taught to {taught.entry.id}"
+            if taught.added
+            else f"already a phrasing of {taught.entry.id}"
+        )
+        print(f"{added}; {taught.notified} asker(s) get the answer by DM")
+
+
+@kb.command(
+    "untaught",
+    epilog=_examples('socialbot kb untaught hacked-account "We got locked out of our page"'),
+)
+@click.argument("entry_id", metavar="ENTRY_ID")
+@click.argument("question", metavar="QUESTION")
+@click.pass_obj
+def kb_untaught(run: _Run, entry_id: str, question: str) -> None:
+    """Remove QUESTION, a phrasing taught to ENTRY_ID, from the entry again.
+
+    `socialbot kb taught` lists the taught phrasings.
+    """
+    with _services(run) as services:
+        entry = services.teaching.untaught(entry_id, question)
+    print(f"Removed from {entry.id}; it has {len(entry.questions)} alternative phrasing(s) now.")
+
+
+@kb.command(
+    "taught",
+    epilog=_examples("socialbot kb taught", "socialbot kb taught hacked-account --json"),
+)
+@click.argument("entry_id", required=False, metavar="[ENTRY_ID]")
+@_json_option
+@click.pass_obj
+def kb_taught(run: _Run, entry_id: str | None, as_json: bool) -> None:
+    """List the taught phrasings, newest first: entry, when, by whom, the phrasing.
+
+    With --json, one object per line: entry_id, question, taught_by, taught_at.
+    """
+    with _services(run, models=False) as services:
+        if entry_id:
+            services.kb.get(entry_id)  # NotFound for an unknown id
+        phrasings = services.teaching.taught(entry_id)
+    if as_json:
+        for p in phrasings:
+            print(json.dumps(dataclasses.asdict(p), ensure_ascii=False))
+        return
+    if not phrasings:
+        print("No taught phrasings.")
+    for p in phrasings:
+        when = _local(p.taught_at, run.config.zone)
+        print(f"{p.entry_id}  {when}  {p.taught_by}  {_one_line(p.question)}")
+
+
+@cli.group(epilog=_examples("socialbot questions unanswered"))
+def questions() -> None:
+    """Questions asked in Slack and what became of them."""
+
+
+@questions.command(
+    "unanswered",
+    epilog=_examples(
+        "socialbot questions unanswered", "socialbot questions unanswered --json --limit 50"
+    ),
+)
+@click.option(
+    "--limit",
+    type=_WholeNumber(1, 10_000),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="At most N groups.",
+)
+@_json_option
+@click.pass_obj
+def questions_unanswered(run: _Run, limit: int, as_json: bool) -> None:
+    """The to-teach list.
+
+    Every question socialbot abstained on, and every answer that got 👎, not taught or
+    dismissed yet, grouped by similarity; the group asked most recently first. Teach one
+    with `socialbot kb teach`.
+    """
+    with _services(run, models=False) as services:
+        clusters = services.teaching.to_teach(limit)
+    if as_json:
+        for c in clusters:
+            print(json.dumps(cluster_json(c), ensure_ascii=False))
+        return
+    if not clusters:
+        print("Nothing to teach: every question was answered, taught or dismissed.")
+    zone = run.config.zone
+    for c in clusters:
+        newest = c.newest
+        print(f"{c.count}x  {_local(newest.asked_at, zone)}  {_one_line(newest.question)}")
+        guess = f"best guess {c.best_guess}" if c.best_guess else "no guess"
+        print(
+            f"    ids {','.join(map(str, c.ids))}; asked by {', '.join(c.askers)}; "
+            f"{len(c.not_helpful)} 👎; {guess}"
+        )
+        for other in list(dict.fromkeys(q.question for q in c.questions[1:]))[:3]:
+            print(f"    also: {_one_line(other)}")
 
 
 @cli.command(
@@ -710,6 +865,54 @@ def _cut(text: str, width: int) -> str:
 def _or(words: Sequence[str]) -> str:
     """The words joined: "a, b or c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _reply(services: Services, question: str, as_json: bool, default_lang: str) -> str:
+    """The answer to ``question``, or, for small talk ("bedankt", "help"), the reply Slack
+    gives it: small talk is not looked up."""
+    chat = small_talk(question)
+    if chat is None:
+        answer = services.kb.answer(question)
+        if as_json:
+            return json.dumps(answer_json(answer), ensure_ascii=False)
+        return render_answer(answer)
+    lang = chat.lang or default_lang
+    reply = t(chat.reply, lang)
+    if not as_json:
+        return reply
+    small = {
+        "question": " ".join(question.split()),
+        "answered": False,
+        "id": None,
+        "title": None,
+        "score": 0.0,
+        "lang": lang,
+        "suggestions": [],
+        "small_talk": reply,
+    }
+    return json.dumps(small, ensure_ascii=False)
+
+
+def cluster_json(cluster: Cluster) -> dict[str, object]:
+    """The ``questions unanswered --json`` object for one group of questions."""
+    return {
+        "count": cluster.count,
+        "question": cluster.newest.question,
+        "last_asked": cluster.newest.asked_at,
+        "askers": list(cluster.askers),
+        "best_guess": cluster.best_guess,
+        "questions": [
+            {
+                "id": q.id,
+                "question": q.question,
+                "user_id": q.user_id,
+                "asked_at": q.asked_at,
+                "lang": q.lang,
+                "not_helpful": q.id in cluster.not_helpful,
+            }
+            for q in cluster.questions
+        ],
+    }
 
 
 def answer_json(answer: Answer) -> dict[str, object]:

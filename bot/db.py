@@ -344,3 +344,20 @@ def m005_delivery_spine(db: Database) -> None:
         "(select min(id) from manager_requests group by question_id, user_id)"
     )
     db.table("manager_requests").create_index(["question_id", "user_id"], unique=True)
+
+
+@migrations()
+def m008_teaching(db: Database) -> None:
+    """Teaching: the phrasings the conversation manager taught an entry (so an import with
+    ``--replace`` can keep them, and they can be removed again), and the stored questions
+    that were taught (they leave the to-teach list; their askers were told)."""
+    db.table("taught_phrasings").create(
+        {"entry_id": str, "question": str, "taught_by": str, "taught_at": str},
+        pk=("entry_id", "question"),
+        not_null={"taught_at"},
+    )
+    db.table("taught_questions").create(
+        {"question_id": int, "entry_id": str, "taught_by": str, "taught_at": str},
+        pk="question_id",
+        foreign_keys=[("question_id", "questions", "id")],
+    )

@@ -196,6 +196,79 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Typ eerst een vraag.",
         "en": "Please type a question first.",
     },
+    # --- teaching ----------------------------------------------------------------------
+    "entry_required": {"nl": "Vul dit in.", "en": "Please fill this in."},
+    "entry_too_long": {
+        "nl": "Maximaal {limit} tekens.",
+        "en": "At most {limit} characters.",
+    },
+    "entry_no_words": {
+        "nl": "Gebruik woorden waarop socialbot het kan vinden.",
+        "en": "Use words socialbot can find it by.",
+    },
+    "entry_title_taken": {
+        "nl": "Dit is al een formulering van `{id}`: kies dat item.",
+        "en": "This is already a phrasing of `{id}`: pick that entry.",
+    },
+    "entry_lang": {"nl": "Kies een taal: {languages}.", "en": "Choose a language: {languages}."},
+    "entry_too_many_tags": {"nl": "Maximaal {limit} tags.", "en": "At most {limit} tags."},
+    "taught_dm": {
+        "nl": "Je vroeg op {date}: _{question}_\nHier is het antwoord:",
+        "en": "You asked on {date}: _{question}_\nHere is the answer:",
+    },
+    "home_teach_title": {
+        "nl": "*Te leren: vragen zonder antwoord of met 👎*",
+        "en": "*To teach: questions without an answer or with 👎*",
+    },
+    "home_teach_none": {
+        "nl": "Niets te leren. 🎉",
+        "en": "Nothing to teach. 🎉",
+    },
+    "home_teach_cluster": {
+        "nl": "*{count}×* _{question}_ · laatst {date} · {askers}",
+        "en": "*{count}×* _{question}_ · last {date} · {askers}",
+    },
+    "home_teach_also": {"nl": "Ook: {questions}", "en": "Also: {questions}"},
+    "home_teach_guess": {
+        "nl": "Beste gok: `{id}` · 👎 {not_helpful}",
+        "en": "Best guess: `{id}` · 👎 {not_helpful}",
+    },
+    "button_teach_pick": {"nl": "Kies het antwoord", "en": "Pick the answer"},
+    "button_teach_new": {"nl": "Schrijf een nieuw antwoord", "en": "Write a new answer"},
+    "button_teach_dismiss": {"nl": "Negeer", "en": "Dismiss"},
+    "teach_pick_title": {"nl": "Leer socialbot", "en": "Teach socialbot"},
+    "teach_pick_intro": {
+        "nl": "Deze vragen worden extra formuleringen van het item dat je kiest, en wie ze "
+        "stelde krijgt het antwoord in een DM:\n{questions}",
+        "en": "These questions become alternative phrasings of the entry you pick, and whoever "
+        "asked them gets the answer by DM:\n{questions}",
+    },
+    "teach_pick_label": {"nl": "Item uit de kennisbank", "en": "Knowledge-base entry"},
+    "teach_pick_placeholder": {
+        "nl": "Zoek op titel of id",
+        "en": "Search by title or id",
+    },
+    "teach_submit": {"nl": "Leer", "en": "Teach"},
+    "teach_new_title": {"nl": "Nieuw antwoord", "en": "New answer"},
+    "teach_new_entry_title": {"nl": "Titel (de vraag)", "en": "Title (the question)"},
+    "teach_new_body": {"nl": "Antwoord (Markdown)", "en": "Answer (Markdown)"},
+    "teach_new_lang": {"nl": "Taal", "en": "Language"},
+    "teach_new_tags": {
+        "nl": "Tags, gescheiden door komma's",
+        "en": "Tags, separated by commas",
+    },
+    "lang_nl": {"nl": "Nederlands", "en": "Dutch"},
+    "lang_en": {"nl": "Engels", "en": "English"},
+    "teach_pick_missing": {"nl": "Kies een item.", "en": "Pick an entry."},
+    "teach_failed": {
+        "nl": "Dat kon ik niet leren: {problem}",
+        "en": "I couldn't learn that: {problem}",
+    },
+    "teach_done": {
+        "nl": "Geleerd: {count} formulering(en) bij `{id}`; {notified} vraagsteller(s) krijgen "
+        "het antwoord.",
+        "en": "Taught: {count} phrasing(s) to `{id}`; {notified} asker(s) get the answer.",
+    },
 }
 
 

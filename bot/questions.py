@@ -360,3 +360,8 @@ def _stored(row: tuple[object, ...]) -> StoredQuestion:
         entry_id=None if entry_id is None else str(entry_id),
         score=float(str(score)),
     )
+
+
+# For modules that read the questions table themselves (bot/teaching.py).
+QUESTION_COLUMNS = _COLUMNS
+stored_question = _stored

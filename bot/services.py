@@ -20,6 +20,7 @@ from bot.outbox import Outbox
 from bot.questions import Clock, QuestionService, utc_now
 from bot.scheduled import scheduled_jobs
 from bot.scheduler import Scheduler
+from bot.teaching import Teaching
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Services:
     intake: Intake
     outbox: Outbox
     scheduler: Scheduler
+    teaching: Teaching
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -96,6 +98,7 @@ def build_services(
         intake=intake,
         outbox=outbox,
         scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
+        teaching=Teaching(store, kb, clock),
     )
 
 

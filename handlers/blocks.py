@@ -17,7 +17,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
+    RawTextObject,
     SectionBlock,
+    TableBlock,
 )
 from slack_sdk.models.views import View
 
@@ -58,9 +60,85 @@ ASK_MODAL_INPUT = "question_input"
 Blocks = list[dict[str, Any]]
 
 
+# A Markdown table's second line: | --- | :---: | ---: |
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# Slack's table block: at most 100 rows of 20 cells; one table in a message.
+TABLE_ROWS, TABLE_COLUMNS = 100, 20
+
+Table = list[list[str]]
+
+
+def markdown_parts(markdown: str) -> list[str | Table]:
+    """``markdown`` as its text and its tables (rows of cells, the header row first), in
+    order; a table is a line of cells between pipes followed by a ``|---|`` line."""
+    lines = markdown.split("\n")
+    parts: list[str | Table] = []
+    text: list[str] = []
+    i = 0
+    while i < len(lines):
+        if (
+            lines[i].lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and _TABLE_RULE.match(lines[i + 1])
+        ):
+            rows, i = [_cells(lines[i])], i + 2
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                rows.append(_cells(lines[i]))
+                i += 1
+            if "\n".join(text).strip():
+                parts.append("\n".join(text).strip())
+            parts.append(rows)
+            text = []
+        else:
+            text.append(lines[i])
+            i += 1
+    if "\n".join(text).strip():
+        parts.append("\n".join(text).strip())
+    return parts
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip().removeprefix("|").removesuffix("|")
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", inner)]
+
+
+def table_block(rows: Table) -> dict[str, Any]:
+    """A Markdown table as Slack's table block: plain-text cells (emphasis dropped, a link
+    as "text (url)"), every row as wide as the header, within Slack's limits."""
+    width = min(len(rows[0]), TABLE_COLUMNS)
+    cells = [
+        [RawTextObject(text=_plain(cell) or "–") for cell in (row + [""] * width)[:width]]
+        for row in rows[:TABLE_ROWS]
+    ]
+    return TableBlock(rows=cells, column_settings=[{"is_wrapped": True}] * width).to_dict()
+
+
+def _plain(markdown: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"\1 (\2)", markdown)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"\1", text)
+    return text.replace("`", "").replace("\\|", "|").strip()
+
+
+def body_blocks(markdown: str) -> Blocks:
+    """An entry's body as blocks: mrkdwn sections (each within Slack's 3,000 characters)
+    and a table block for each Markdown table."""
+    blocks: Blocks = []
+    for part in markdown_parts(markdown):
+        if isinstance(part, str):
+            blocks.extend(
+                SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
+                for chunk in pieces(to_mrkdwn(part), SECTION_CHARS)
+            )
+        else:
+            blocks.append(table_block(part))
+    return blocks
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """Convert the knowledge base's Markdown to Slack mrkdwn."""
+    """Convert the knowledge base's Markdown to Slack mrkdwn (tables: see body_blocks)."""
     text = _escape(markdown)
+    text = re.sub(r"^[ \t]*&gt;", ">", text, flags=re.MULTILINE)  # a "> quote" line
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
@@ -110,9 +188,14 @@ def answer_blocks(answer: Answer, question_id: int, shareable: bool = False) -> 
 def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> Blocks:
     lang, entry = answer.lang, best.entry
     title = _title(entry)
-    body, trimmed = trim(to_mrkdwn(entry.body), min(ANSWER_CHARS, SECTION_CHARS - len(title) - 3))
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")),
+    if any(not isinstance(part, str) for part in markdown_parts(entry.body)):
+        head, trimmed = _with_table(title, entry.body)
+    else:
+        limit = min(ANSWER_CHARS, SECTION_CHARS - len(title) - 3)
+        body, trimmed = trim(to_mrkdwn(entry.body), limit)
+        head = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")).to_dict()]
+    blocks: list[Block | dict[str, Any]] = [
+        *head,
         ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]),
     ]
     level = confidence_level(answer.score)
@@ -127,7 +210,28 @@ def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> B
     if shareable:
         buttons.append(_button(t("button_share", lang), SHARE, str(question_id), "primary"))
     blocks.append(ActionsBlock(block_id=f"answer-{question_id}", elements=buttons))
-    return _dicts(blocks)
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+
+
+def _with_table(title: str, body: str) -> tuple[Blocks, bool]:
+    """The title and as much of a body with a table as an answer shows: its blocks up to
+    ANSWER_CHARS characters of text and one table; and whether some were left out."""
+    blocks: Blocks = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*")).to_dict()]
+    tables = 0
+    for block in body_blocks(body):
+        tables += block["type"] == "table"
+        if tables > 1 or _text_chars(blocks) + _text_chars(block) > ANSWER_CHARS + len(title):
+            return blocks, True
+        if block["type"] == "section" and len(blocks) == 1:  # the first text joins the title
+            block = {
+                **block,
+                "text": {**block["text"], "text": f"*{title}*\n{block['text']['text']}"},
+            }
+            if len(block["text"]["text"]) <= SECTION_CHARS:
+                blocks = [block]
+                continue
+        blocks.append(block)
+    return blocks, False
 
 
 def _unsure(answer: Answer, question_id: int) -> Blocks:
@@ -187,9 +291,10 @@ def entry_messages(
     messages: list[Blocks] = [[head]]
     bodies = [0]  # how many body sections each message holds
     trimmed = False
-    for chunk in pieces(to_mrkdwn(entry.body), SECTION_CHARS):
-        section = SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
-        if not _fits(messages[-1], [section]):
+    for section in body_blocks(entry.body):
+        if not _fits(messages[-1], [section]) or (
+            section["type"] == "table" and any(x["type"] == "table" for x in messages[-1])
+        ):  # Slack takes one table in a message
             if max_messages is not None and len(messages) >= max_messages:
                 trimmed = True
                 break
@@ -205,7 +310,7 @@ def entry_messages(
         else:
             messages.append([last])
             bodies.append(1)
-    if trimmed and bodies[-1]:
+    if trimmed and bodies[-1] and messages[-1][-1]["type"] == "section":
         text = messages[-1][-1]["text"]
         text["text"] = text["text"].rstrip() + _TRIMMED
     messages[-1].extend(tail)
@@ -308,8 +413,10 @@ def home_view(
     lang: str,
     recent: Sequence[StoredQuestion],
     stats: WeeklyStats | None = None,
+    extra: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """The App Home tab; ``stats`` is shown only to the conversation manager(s)."""
+    """The App Home tab; ``stats`` (and ``extra``, e.g. the to-teach list) are shown only
+    to the conversation manager(s)."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
         SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
@@ -330,6 +437,7 @@ def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
     if stats is not None:
         blocks.extend(_manager_section(stats, lang))
+    blocks.extend(extra)
     return View(type="home", blocks=blocks).to_dict()
 
 

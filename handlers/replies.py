@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.questions import Asked, ManagerRequest
+from bot.teaching import TaughtNotice
 from handlers import blocks as b
+from handlers import teaching_blocks as tb
 
 
 class SlackReplies:
@@ -29,3 +31,8 @@ def manager_dm(request: ManagerRequest) -> dict[str, Any]:
         b.manager_request_fallback(request),
         b.manager_request_blocks(request, request.question.lang),
     )
+
+
+def taught_dm(notice: TaughtNotice) -> dict[str, Any]:
+    """The DM telling an asker that their question was taught: the answer it has now."""
+    return b.message(tb.taught_dm_text(notice), tb.taught_dm_blocks(notice))

@@ -29,10 +29,11 @@ from bot.errors import BotError, ConfigError
 from bot.health import HealthCheck
 from bot.logs import configure_logging
 from bot.services import Services, build_services, keep_vectors_complete, start_backfill
+from bot.teaching import Render
 from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
-from handlers.replies import SlackReplies
+from handlers.replies import SlackReplies, taught_dm
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
 from handlers.transport import SlackTransport
 from handlers.workers import WorkerPool
@@ -43,6 +44,12 @@ log = logging.getLogger(__name__)
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client of the Slack app's listeners (it retries briefly: a user waits)."""
     return build_client(settings.slack_bot_token, settings.slack_api_url)
+
+
+def taught_dm_renderer() -> Render:
+    """The Slack DM that tells an asker their question was taught (for `socialbot kb teach`,
+    which puts it in the outbox for `socialbot serve` to send)."""
+    return taught_dm
 
 
 def build_worker(services: Services, tuning: Tuning) -> Worker:

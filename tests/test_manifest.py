@@ -33,3 +33,10 @@ def test_manifest_matches_the_listeners() -> None:
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):
         assert event in handlers
+
+
+def test_the_teaching_picker_options_url_is_documented_for_http_mode() -> None:
+    raw = (ROOT / "manifest.yml").read_text()
+    assert "# message_menu_options_url: https://YOUR-HOST/slack/events" in raw
+    handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+    assert "app.options(" in handlers

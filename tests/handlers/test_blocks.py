@@ -272,3 +272,83 @@ def test_very_long_titles_and_questions_stay_within_slack_limits() -> None:
             texts = [block.get("text") or {}, *block.get("elements", [])]
             assert all(len(t.get("text", "")) <= 3_000 for t in texts if isinstance(t, dict))
     assert "Lange titel" in text(surfaces[0])
+
+
+TABLE_BODY = (
+    "Our targets:\n\n"
+    "| Type | First reply |\n"
+    "|---|:---:|\n"
+    "| **Complaint** | within 1 hour |\n"
+    "| [Question](https://intra.example.com/q) | |\n\n"
+    "> Quoted & kept.\n\n"
+    "After the table."
+)
+
+
+def parsed(blocks: list[dict[str, Any]]) -> list[str]:
+    """The block types as slack_sdk's models read them, each validated as Slack would."""
+    from slack_sdk.models.blocks import Block
+
+    models = [Block.parse(x) for x in blocks]
+    for model in models:
+        assert model is not None
+        model.validate_json()
+    return [type(m).__name__ for m in models]
+
+
+def test_quotes_stay_quotes_and_other_angle_brackets_are_escaped() -> None:
+    assert b.to_mrkdwn("> quoted & <b>\n  > two\na > b") == (
+        "> quoted &amp; &lt;b&gt;\n> two\na &gt; b"
+    )
+
+
+def test_a_markdown_table_becomes_a_table_block() -> None:
+    blocks = b.body_blocks(TABLE_BODY)
+    assert [x["type"] for x in blocks] == ["section", "table", "section"]
+    rows = [[cell["text"] for cell in row] for row in blocks[1]["rows"]]
+    assert rows == [
+        ["Type", "First reply"],
+        ["Complaint", "within 1 hour"],
+        ["Question (https://intra.example.com/q)", "–"],
+    ]
+    assert "|" not in text(blocks)
+    assert blocks[2]["text"]["text"] == "> Quoted &amp; kept.\n\nAfter the table."
+    assert parsed(blocks) == ["SectionBlock", "TableBlock", "SectionBlock"]
+
+
+def test_an_answer_with_a_table_shows_it_and_slack_accepts_the_blocks() -> None:
+    entry = Entry(**{**ENTRY.__dict__, "body": TABLE_BODY})
+    blocks = b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(entry, 0.9), []), 4)
+    assert parsed(blocks) == [
+        "SectionBlock",
+        "TableBlock",
+        "SectionBlock",
+        "ContextBlock",
+        "ActionsBlock",
+    ]
+    assert blocks[0]["text"]["text"] == "*Wie mag posten?*\nOur targets:"
+    assert b.READ_MORE not in actions(blocks)
+
+
+def test_an_entry_with_two_tables_puts_each_in_a_message_of_its_own() -> None:
+    entry = Entry(**{**ENTRY.__dict__, "body": TABLE_BODY + "\n\n" + TABLE_BODY})
+    messages = b.entry_messages(entry, "nl", 3)
+    assert [sum(x["type"] == "table" for x in m) for m in messages] == [1, 1]
+    for blocks in messages:
+        parsed(blocks)
+    answer = b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(entry, 0.9), []), 4)
+    assert sum(x["type"] == "table" for x in answer) == 1
+    assert actions(answer)[0] == b.READ_MORE  # the second table is behind "read more"
+
+
+def test_every_bundled_entry_renders_as_blocks_slack_accepts() -> None:
+    from bot.config import BUNDLED_KB
+    from bot.knowledge.entry import load_paths
+
+    entries = load_paths([BUNDLED_KB])
+    with_tables = [e for e in entries if any(x["type"] == "table" for x in b.body_blocks(e.body))]
+    assert len(with_tables) >= 6
+    for entry in entries:
+        for blocks in b.entry_messages(entry, entry.lang, 1):
+            parsed(blocks)
+        parsed(b.answer_blocks(Answer("q", entry.lang, True, 0.9, Hit(entry, 0.9), []), 1))

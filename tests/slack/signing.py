@@ -17,10 +17,12 @@ __all__ = [
     "FORM_CONTENT_TYPE",
     "JSON_CONTENT_TYPE",
     "block_action_body",
+    "block_suggestion_body",
     "event_body",
     "post",
     "signed_headers",
     "slash_command_body",
+    "view_submission_body",
 ]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -219,6 +221,7 @@ def view_submission_body(
     user_id: str = "U1",
     team_id: str = "T1",
     trigger_id: str | None = None,
+    private_metadata: str = "",
 ) -> str:
     """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
     payload = {
@@ -235,7 +238,7 @@ def view_submission_body(
             "callback_id": callback_id,
             "state": {"values": values},
             "hash": "1700000000.abc",
-            "private_metadata": "",
+            "private_metadata": private_metadata,
             "app_id": _APP_ID,
             "bot_id": "BBOT",
         },
@@ -258,3 +261,25 @@ def get(url: str, timeout: float = 10) -> tuple[int, str]:
     except urllib.error.HTTPError as error:
         with error:
             return error.code, error.read().decode("utf-8", errors="replace")
+
+
+def block_suggestion_body(
+    action_id: str, value: str, user_id: str = "U1", team_id: str = "T1", block_id: str = "b1"
+) -> str:
+    """A form-encoded ``payload=<json>`` for an external select's options request
+    (``block_suggestion``) from a modal, with what the user typed in ``value``."""
+    payload = {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "container": {"type": "view", "view_id": "VMODAL"},
+        "api_app_id": _APP_ID,
+        "token": _TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": {"id": team_id, "domain": _TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": "VMODAL", "type": "modal", "private_metadata": "", "app_id": _APP_ID},
+    }
+    return urlencode({"payload": json.dumps(payload)})
