@@ -6,6 +6,7 @@ Built on click. Library errors become messages and exit codes in one place,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -55,7 +56,6 @@ class _Run:
 
     stdin: TextIO | None = None  # None: sys.stdin
     settings: Settings | None = None
-    db_source: str = "SOCIALBOT_DB"  # where the database path came from, for messages
 
     @property
     def config(self) -> Settings:
@@ -96,7 +96,7 @@ class _Socialbot(click.Group):
             _fail(str(exc), EXIT_ERROR)
         except sqlite3.Error as exc:  # a full disk, a read-only file: the change was rolled back
             _fail(
-                f"the database {run.config.db_path} ({run.db_source}) failed: {exc}; "
+                f"the database {run.config.db_path} ({run.config.db_source}) failed: {exc}; "
                 "the failed change was rolled back",
                 EXIT_ERROR,
             )
@@ -192,8 +192,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
         click.echo(ctx.get_help())
         return
     run = ctx.ensure_object(_Run)
-    run.settings = load_settings(None if db is None else {**os.environ, "SOCIALBOT_DB": db})
-    run.db_source = "SOCIALBOT_DB" if db is None else "--db"
+    if db is None:
+        run.settings = load_settings()
+    else:
+        settings = load_settings({**os.environ, "SOCIALBOT_DB": db})
+        run.settings = dataclasses.replace(settings, db_source="--db")
     configure_logging(run.settings.log_level, run.settings.secrets)
 
 

@@ -86,8 +86,9 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
 
 
 def require_writable(store: Store) -> None:
-    """Stop start-up, naming ``SOCIALBOT_DB``, when the database cannot be written (a
-    read-only file or folder, a full disk)."""
+    """Stop start-up, naming where the database path came from (``SOCIALBOT_DB`` or
+    ``--db``), when the database cannot be written (a read-only file or folder, a full
+    disk)."""
     try:
         with store.transaction() as db:
             db.execute(
@@ -96,7 +97,7 @@ def require_writable(store: Store) -> None:
             )
     except sqlite3.Error as exc:
         raise ConfigError(
-            "SOCIALBOT_DB",
+            store.source,
             f"{store.path} cannot be written ({exc}); socialbot must store every question "
             "it accepts: make the file and its folder writable, or free disk space",
         ) from None
