@@ -201,7 +201,8 @@ class Privacy:
         result = Forgotten()
         with _secure_delete(self.store), self.store.transaction() as db:
             for spec in _present(db):
-                owned, mentioned = [], []
+                owned: list[int] = []
+                mentioned: list[int] = []
                 for rowid, _, own in _matches(db, spec, user_id):
                     (owned if own else mentioned).append(rowid)
                 if owned and spec.forget == "delete":

@@ -32,6 +32,7 @@ from bot.services import Services, build_services, keep_vectors_complete, start_
 from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
+from handlers.doctor import SlackProbe
 from handlers.replies import SlackReplies
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
 from handlers.transport import SlackTransport
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client of the Slack app's listeners (it retries briefly: a user waits)."""
     return build_client(settings.slack_bot_token, settings.slack_api_url)
+
+
+def doctor_probe(settings: Settings) -> SlackProbe:
+    """The Slack calls of ``socialbot doctor``: each made once (a person waits)."""
+    return SlackProbe(build_client(settings.slack_bot_token, settings.slack_api_url, retries=0))
 
 
 def build_worker(services: Services, tuning: Tuning) -> Worker:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.doctor import SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +31,12 @@ def test_manifest_matches_the_listeners() -> None:
         "channels:history",
         "groups:history",
         "mpim:history",
+        "channels:read",
+        "groups:read",
+        "users:read",
     }
+    # `socialbot doctor` checks the token's scopes against its copy of the manifest's.
+    assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):
         assert event in handlers
