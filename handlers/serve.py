@@ -28,6 +28,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # The largest request body accepted. Slack's own are a few kB; a modal's state or an event
 # with many blocks stays far below this. waitress answers 413 beyond it.
 MAX_BODY_BYTES = 1024 * 1024
+# Seconds the requests in progress get to finish when the server stops.
+STOP_SECONDS = 5.0
 
 
 def wsgi_app(
@@ -210,6 +212,6 @@ def refusal(exc: SlackApiError, settings: Settings) -> str:
 
 def stop_http_server(server: Any) -> None:
     """Stop a server from :func:`http_server` taking requests: let those in progress finish
-    (up to 5 s), then close its sockets."""
-    server.task_dispatcher.shutdown(timeout=5)
+    (up to ``STOP_SECONDS``), then close its sockets."""
+    server.task_dispatcher.shutdown(timeout=STOP_SECONDS)
     server.close()
