@@ -25,7 +25,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot import __version__
-from bot.config import ServeMode, Settings, database_path, load_settings
+from bot.backup import backup
+from bot.config import USER_ID, ServeMode, Settings, database_path, load_settings
+from bot.doctor import SlackProbe
+from bot.doctor import render as render_checks
+from bot.doctor import run as run_doctor
 from bot.errors import BotError, ConfigError, InvalidInput, NotFound
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
@@ -58,7 +62,6 @@ class _Run:
 
     stdin: TextIO | None = None  # None: sys.stdin
     settings: Settings | None = None
-    db_source: str = "SOCIALBOT_DB"  # where the database path came from, for messages
 
     @property
     def config(self) -> Settings:
@@ -99,7 +102,7 @@ class _Socialbot(click.Group):
             _fail(str(exc), EXIT_ERROR)
         except sqlite3.Error as exc:  # a full disk, a read-only file: the change was rolled back
             _fail(
-                f"the database {run.config.db_path} ({run.db_source}) failed: {exc}; "
+                f"the database {run.config.db_path} ({run.config.db_source}) failed: {exc}; "
                 "the failed change was rolled back",
                 EXIT_ERROR,
             )
@@ -195,8 +198,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
         click.echo(ctx.get_help())
         return
     run = ctx.ensure_object(_Run)
-    run.settings = load_settings(None if db is None else {**os.environ, "SOCIALBOT_DB": db})
-    run.db_source = "SOCIALBOT_DB" if db is None else "--db"
+    if db is None:
+        run.settings = load_settings()
+    else:
+        settings = load_settings({**os.environ, "SOCIALBOT_DB": db})
+        run.settings = dataclasses.replace(settings, db_source="--db")
     configure_logging(run.settings.log_level, run.settings.secrets)
 
 
@@ -762,6 +768,136 @@ def jobs_run(run: _Run, name: str) -> None:
         except Exception as exc:  # the job's own failure; the scheduler logged its traceback
             raise BotError(f"job {name} failed: {type(exc).__name__}: {exc}") from None
     print(f"{name}: {summary}")
+
+
+@cli.command(
+    epilog=_examples(
+        "socialbot doctor",
+        "socialbot doctor --http",
+        "socialbot --db /srv/socialbot/socialbot.db doctor --http",
+    )
+)
+@click.option(
+    "--http", is_flag=True, help="Check for `socialbot serve --http` (default: Socket Mode)."
+)
+@click.pass_obj
+def doctor(run: _Run, http: bool) -> None:
+    """Check the set-up; say what is wrong and how to fix it.
+
+    Checks the settings, the database (it exists, opens, can be written, is migrated,
+    has entries; the outbox backlog), the semantic models, and Slack: the bot token, its
+    scopes against manifest.yml, and the channels (SOCIALBOT_CHANNELS) and conversation
+    managers: they exist and socialbot can post to them. One line per check, ✓ or ✗ with
+    the fix. Exit code 0 only when every check passes. Changes nothing.
+    """
+    settings = run.config
+
+    def probe() -> SlackProbe:
+        from handlers.runtime import doctor_probe  # the Slack edge: only to ask Slack
+
+        return doctor_probe(settings)
+
+    checks = run_doctor(settings, "http" if http else "socket", probe)
+    print(render_checks(checks))
+    if not all(check.ok for check in checks):
+        raise click.exceptions.Exit(EXIT_ERROR)
+
+
+@cli.command(
+    "backup",
+    epilog=_examples(
+        "socialbot backup /var/backups/socialbot/",
+        "socialbot backup ~/socialbot-before-upgrade.db",
+    ),
+)
+@click.argument("path", metavar="PATH")
+@click.pass_obj
+def backup_command(run: _Run, path: str) -> None:
+    """Write a consistent copy of the database to PATH, while socialbot runs.
+
+    PATH is a new file, or a folder to write socialbot-<date>-<time>.db into. The copy
+    is made with SQLite's online backup API: one consistent moment, whatever socialbot
+    writes meanwhile. The database is only read; a failed backup leaves nothing behind.
+    For continuous replication, see Litestream in the README.
+    """
+    done = backup(run.config.db_path, path, dt.datetime.now(run.config.zone))
+    print(
+        f"Backed up {run.config.db_path} to {done.path} ({done.size / 1e6:.1f} MB: "
+        f"{done.entries} entries, {done.questions} questions)."
+    )
+
+
+@cli.group(
+    epilog=_examples("socialbot privacy export U0123ABCD", "socialbot privacy forget U0123ABCD")
+)
+def privacy() -> None:
+    """What socialbot stores about a person: export it, or erase it.
+
+    What is stored, for how long and why is in the README's privacy section.
+    """
+
+
+def _user_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not USER_ID.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not a Slack user id (e.g. U0123ABCD: profile → ⋮ → Copy member ID)",
+            ctx,
+            param,
+        )
+    return value
+
+
+@privacy.command(
+    "export",
+    epilog=_examples(
+        "socialbot privacy export U0123ABCD", "socialbot privacy export U0123ABCD > U0123ABCD.json"
+    ),
+)
+@click.argument("user_id", metavar="USER_ID", callback=_user_id)
+@click.pass_obj
+def privacy_export(run: _Run, user_id: str) -> None:
+    """Print everything stored about a person as JSON.
+
+    One JSON object: the user id, when it was exported, and per table the rows that are
+    theirs or that mention them, as stored.
+    """
+    with _services(run, seed=False, models=False) as services:
+        exported = services.privacy.export(user_id)
+    print(json.dumps(exported, ensure_ascii=False, indent=2))
+
+
+@privacy.command("forget", epilog=_examples("socialbot privacy forget U0123ABCD"))
+@click.argument("user_id", metavar="USER_ID", callback=_user_id)
+@click.pass_obj
+def privacy_forget(run: _Run, user_id: str) -> None:
+    """Erase everything stored about a person.
+
+    Deletes their questions (with the feedback on them), feedback, requests to the
+    conversation manager, waiting and owed messages; replaces the id where other rows
+    mention it; clears it as the owner of entries. Then the database file is rewritten
+    so that no deleted byte remains in it. It cannot be undone; backups and replicas
+    keep their copies until they expire.
+    """
+    settings = run.config
+    with _services(run, seed=False, models=False) as services:
+        forgotten = services.privacy.forget(user_id)
+    if not forgotten.total:
+        print(f"Nothing was stored about {user_id}; nothing was changed.")
+        return
+    for verb, counts in (("deleted", forgotten.deleted), ("cleared", forgotten.cleared),
+                         ("mention replaced", forgotten.redacted)):  # fmt: skip
+        for table, count in counts.items():
+            print(f"{table}: {count} row(s) {verb}")
+    print(f"Forgot {user_id}: {forgotten.total} row(s) changed.")
+    if forgotten.cleared.get("entries"):
+        print("The entry files of the knowledge base may still name them as owner: edit them.")
+    if user_id in settings.conversation_managers:
+        print("They are still named in CONVERSATION_MANAGER: change it.")
+    if not forgotten.file_clean:
+        raise BotError(
+            "another process kept the write-ahead log from being emptied: old pages may "
+            "still hold the id; run `socialbot privacy forget` again"
+        )
 
 
 def entry_json(entry: Entry) -> dict[str, object]:

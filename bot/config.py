@@ -25,6 +25,11 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_TIMEZONE = "Europe/Brussels"
 DEFAULT_WORKERS = 2
 DEFAULT_HEALTH_MAX_AGE = 300
+DEFAULT_RETENTION_DAYS = 365
+# Where Socket Mode serves /metrics (HTTP mode serves it beside /healthz): the port of
+# OpenTelemetry's Prometheus exporter, free beside node_exporter's 9100.
+DEFAULT_METRICS_HOST = "127.0.0.1"
+DEFAULT_METRICS_PORT = 9464
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -39,6 +44,9 @@ VARIABLES = (
     "SOCIALBOT_WORKERS",
     "SOCIALBOT_SCHEDULER",
     "SOCIALBOT_HEALTH_MAX_AGE",
+    "SOCIALBOT_RETENTION_DAYS",
+    "SOCIALBOT_METRICS",
+    "SOCIALBOT_METRICS_PORT",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -68,6 +76,10 @@ class Settings:
     workers: int = DEFAULT_WORKERS
     scheduler: bool = True
     health_max_age: float = DEFAULT_HEALTH_MAX_AGE
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    metrics: bool = True
+    metrics_host: str = DEFAULT_METRICS_HOST
+    metrics_port: int = DEFAULT_METRICS_PORT
     # Secrets stay out of repr() and so out of every log line and traceback that shows one.
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -75,6 +87,8 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     conversation_managers: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # Where db_path came from, for messages: the setting, or the CLI's --db option.
+    db_source: str = "SOCIALBOT_DB"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -158,6 +172,10 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
     scheduler = get("SOCIALBOT_SCHEDULER", "on").lower()
     if scheduler not in ("on", "off"):
         raise ConfigError("SOCIALBOT_SCHEDULER", f"must be on or off, got {scheduler!r}")
+    metrics = get("SOCIALBOT_METRICS", "on").lower()
+    if metrics not in ("on", "off"):
+        raise ConfigError("SOCIALBOT_METRICS", f"must be on or off, got {metrics!r}")
+    metrics_host, metrics_port = _address("SOCIALBOT_METRICS_PORT", get("SOCIALBOT_METRICS_PORT"))
     api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not re.match(r"^https?://[^/\s]+", api_url):
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
@@ -184,6 +202,16 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
             10,
             7 * 24 * 3600,
         ),
+        retention_days=_whole(
+            "SOCIALBOT_RETENTION_DAYS",
+            get("SOCIALBOT_RETENTION_DAYS"),
+            DEFAULT_RETENTION_DAYS,
+            7,  # the App Home shows the last 7 days
+            3650,
+        ),
+        metrics=metrics == "on",
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
@@ -224,6 +252,19 @@ def _whole(name: str, raw: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(name, f"must be from {low} to {high}, got {value}")
     return value
+
+
+def _address(name: str, raw: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` as (host, port); the host defaults to 127.0.0.1."""
+    if not raw:
+        return DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]") or DEFAULT_METRICS_HOST
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        raise ConfigError(
+            name, f"must be a port (1-65535) or HOST:PORT, e.g. 9464 or 0.0.0.0:9464; got {raw!r}"
+        )
+    return host, int(port)
 
 
 def _ids(name: str, raw: str, pattern: re.Pattern[str]) -> tuple[str, ...]:

@@ -63,15 +63,17 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 class Store:
-    """Thread-safe access to the socialbot database at ``path``."""
+    """Thread-safe access to the socialbot database at ``path``; errors about the file name
+    ``source``, where the path came from (the setting, or the CLI's ``--db``)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, source: str = "SOCIALBOT_DB") -> None:
         self.path = str(path)
+        self.source = source
         if self.path == ":memory:":
-            raise ConfigError("SOCIALBOT_DB", "':memory:' cannot be shared between threads")
+            raise ConfigError(source, "':memory:' cannot be shared between threads")
         parent = Path(self.path).parent
         if not parent.is_dir():
-            raise ConfigError("SOCIALBOT_DB", f"folder {str(parent)!r} does not exist")
+            raise ConfigError(source, f"folder {str(parent)!r} does not exist")
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
@@ -84,7 +86,7 @@ class Store:
         except sqlite3.DatabaseError as exc:  # not SQLite, unreadable, read-only, ...
             self.close()
             raise ConfigError(
-                "SOCIALBOT_DB", f"{self.path!r} cannot be used as socialbot's database: {exc}"
+                source, f"{self.path!r} cannot be used as socialbot's database: {exc}"
             ) from None
 
     @property
@@ -361,3 +363,26 @@ def m008_teaching(db: Database) -> None:
         pk="question_id",
         foreign_keys=[("question_id", "questions", "id")],
     )
+
+
+@migrations()
+def m009_privacy(db: Database) -> None:
+    """Counts per ISO week that outlive the questions, feedback and manager requests they
+    count (those are deleted after ``SOCIALBOT_RETENTION_DAYS``); no user ids. Indexes for
+    the retention job's look-ups by date."""
+    db.table("weekly_question_stats").create(
+        {
+            "week": str,  # ISO week, e.g. 2026-W48
+            "asked": int,
+            "answered": int,
+            "helpful": int,
+            "not_helpful": int,
+            "handed_over": int,  # questions handed to the conversation manager
+        },
+        pk="week",
+        not_null={"asked", "answered", "helpful", "not_helpful", "handed_over"},
+        defaults={"asked": 0, "answered": 0, "helpful": 0, "not_helpful": 0, "handed_over": 0},
+    )
+    db.table("feedback").create_index(["given_at"])
+    db.table("manager_requests").create_index(["requested_at"])
+    db.table("intake").create_index(["received_at"])

@@ -260,8 +260,8 @@ class Outbox:
 
     def sweep(self) -> tuple[int, int]:
         """Re-queue rows left "sending" by a deliverer that stopped (they are checked in
-        Slack before they are sent again) and purge rows delivered more than 30 days ago;
-        return how many of each."""
+        Slack before they are sent again), purge rows delivered more than 30 days ago and
+        pace rows more than an hour old; return how many rows were re-queued and purged."""
         now = self.clock()
         with self.store.transaction() as db:
             requeued = _requeue_stuck(db, now.timestamp())
@@ -269,6 +269,9 @@ class Outbox:
                 "delete from outbox where state = 'sent' and sent_at < ?",
                 [_iso(now - KEEP_DELIVERED)],
             ).rowcount
+            # A channel's pace row is no use once its time has passed; it names a person
+            # when the channel is their DM.
+            db.execute("delete from outbox_pace where next_at < ?", [now.timestamp() - 3600])
         return requeued, purged
 
     def claim(self, holder: str, pace: float = PACE_SECONDS) -> Row | None:

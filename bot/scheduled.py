@@ -10,10 +10,11 @@ import datetime as dt
 
 from bot.intake import Intake
 from bot.outbox import Outbox
+from bot.privacy import Privacy
 from bot.scheduler import Job
 
 
-def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
+def scheduled_jobs(outbox: Outbox, intake: Intake, privacy: Privacy) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
 
     def outbox_sweep(slot: dt.datetime) -> str:
@@ -31,6 +32,14 @@ def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
             run=outbox_sweep,
             description="Re-queue messages left sending by a stopped process; purge messages "
             "delivered more than 30 days ago and requests answered more than a day ago.",
+            missed="run_once",
+        ),
+        Job(
+            name="privacy-retention",
+            cron="30 3 * * *",
+            run=lambda slot: privacy.expire().summary(),
+            description="Delete questions, answers, feedback and other personal data older "
+            "than SOCIALBOT_RETENTION_DAYS; the weekly counts are kept, without user ids.",
             missed="run_once",
         ),
     ]

@@ -17,6 +17,7 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
 from bot.outbox import Outbox
+from bot.privacy import Privacy
 from bot.questions import Clock, QuestionService, utc_now
 from bot.scheduled import scheduled_jobs
 from bot.scheduler import Scheduler
@@ -47,6 +48,7 @@ class Services:
     outbox: Outbox
     scheduler: Scheduler
     teaching: Teaching
+    privacy: Privacy
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -70,7 +72,7 @@ def build_services(
     that only read entries; the next command that answers embeds what is missing. With
     ``backfill=False`` missing vectors are left for :func:`start_backfill`.
     """
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.db_source)
     embedder, reranker = load_models(settings.semantic if models else "off")
     kb = KnowledgeBase(
         store,
@@ -90,6 +92,7 @@ def build_services(
         store.close()
         raise
     intake, outbox = Intake(store, clock), Outbox(store, clock)
+    privacy = Privacy(store, clock, settings.retention_days)
     return Services(
         settings=settings,
         store=store,
@@ -97,8 +100,9 @@ def build_services(
         questions=QuestionService(store, kb, clock),
         intake=intake,
         outbox=outbox,
-        scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
+        scheduler=Scheduler(store, scheduled_jobs(outbox, intake, privacy), settings.zone, clock),
         teaching=Teaching(store, kb, clock),
+        privacy=privacy,
     )
 
 

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from bot.config import load_settings
 from bot.i18n import t
 from bot.outbox import STATES, Message, Sent
 from bot.services import build_services
-from tests.conftest import FIXTURE_KB
+from tests.conftest import FIXTURE_KB, write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -783,7 +784,7 @@ def test_jobs_run_prints_the_summary_and_records_the_outcome(
     assert code == 0
     assert out.startswith("outbox-sweep: 0 stuck message(s) re-queued")
     _, out, _ = run(capsys, "jobs", "list", "--json")
-    (job,) = [json.loads(line) for line in out.splitlines()]
+    job = next(j for j in map(json.loads, out.splitlines()) if j["name"] == "outbox-sweep")
     assert job["last_outcome"] == "ok" and job["last_started"] is not None
     _, out, _ = run(capsys, "jobs", "list")
     assert next(line for line in out.splitlines() if line.startswith("outbox-sweep")).endswith(
@@ -797,7 +798,7 @@ def test_jobs_run_of_an_unknown_job_names_the_jobs(
     code, out, err = run(capsys, "jobs", "run", "outbox-swep")
     assert code == 1
     assert out == ""
-    assert "no job 'outbox-swep'; the jobs are: outbox-sweep" in err
+    assert "no job 'outbox-swep'; the jobs are: outbox-sweep, privacy-retention" in err
 
 
 def test_jobs_run_of_a_failing_job_names_it_and_the_error(
@@ -937,3 +938,94 @@ def test_taught_phrasings_export_reimport_and_untaught(
     assert not json.loads(out)["answered"]
     code, _, err = run(capsys, "kb", "untaught", "hacked-account", LOCKED_OUT)
     assert code == 1 and "not a taught phrasing" in err
+# --- backup and privacy ------------------------------------------------------------------
+
+
+def test_backup_writes_a_consistent_copy_into_a_folder(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    (cli_env / "backups").mkdir()
+    code, out, err = run(capsys, "backup", "backups")
+    assert code == 0, err
+    (copy,) = (cli_env / "backups").iterdir()
+    assert copy.name.startswith("socialbot-") and copy.suffix == ".db"
+    assert f"to backups/{copy.name}" in out and "8 entries" in out
+    code, out, _ = run(capsys, "--db", str(copy), "kb", "list", "--json")
+    assert code == 0 and len(out.splitlines()) == 8
+    assert [p.name for p in (cli_env / "backups").iterdir()] == [copy.name]  # no temporary left
+
+
+def test_backup_beside_a_writer_neither_waits_nor_blocks(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    with write_lock_held(cli_env / "socialbot.db", 3):  # the bot is in the middle of a write
+        started = time.monotonic()
+        code, _, err = run(capsys, "backup", "copy.db")
+        assert time.monotonic() - started < 3
+    assert code == 0, err
+    assert run(capsys, "--db", "copy.db", "kb", "list")[0] == 0
+
+
+@pytest.mark.parametrize("target", ["missing/x.db", "socialbot.db/x.db", "socialbot.db"])
+def test_backup_to_a_path_it_cannot_write_is_one_line_and_changes_nothing(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    database = cli_env / "socialbot.db"
+    before = database.read_bytes()
+    code, out, err = run(capsys, "backup", target)
+    assert code in (1, 2)
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert str(Path(target)) in err
+    assert database.read_bytes() == before
+
+
+def test_backup_without_a_database_says_so(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "backup", "copy.db")
+    assert code == 1
+    assert "there is no database at socialbot.db: nothing to back up" in err
+    assert not (cli_env / "socialbot.db").exists() and not (cli_env / "copy.db").exists()
+
+
+def test_privacy_export_and_forget(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    services = build_services(load_settings())
+    try:
+        asked = services.questions.ask("crisis ophef", "U0FORGET1", "C1", "command")
+        services.questions.feedback(asked.question_id, "U0FORGET1", True)
+    finally:
+        services.close()
+    code, out, _ = run(capsys, "privacy", "export", "U0FORGET1")
+    assert code == 0
+    exported = json.loads(out)
+    assert exported["user_id"] == "U0FORGET1"
+    assert [q["question"] for q in exported["tables"]["questions"]] == ["crisis ophef"]
+    code, out, _ = run(capsys, "privacy", "forget", "U0FORGET1")
+    assert code == 0
+    assert "questions: 1 row(s) deleted" in out and "feedback: 1 row(s) deleted" in out
+    assert out.splitlines()[-1] == "Forgot U0FORGET1: 2 row(s) changed."
+    assert b"U0FORGET1" not in (cli_env / "socialbot.db").read_bytes()
+    code, out, _ = run(capsys, "privacy", "forget", "U0FORGET1")
+    assert (code, out) == (0, "Nothing was stored about U0FORGET1; nothing was changed.\n")
+    assert json.loads(run(capsys, "privacy", "export", "U0FORGET1")[1])["tables"] == {}
+
+
+def test_privacy_refuses_what_is_no_user_id(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "privacy", "forget", "alice")
+    assert code == 2
+    assert "'alice' is not a Slack user id" in err
+    assert not (cli_env / "socialbot.db").exists()
+
+
+def test_a_database_that_cannot_be_used_names_the_db_option(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "junk.db").write_text("not sqlite " * 100)
+    code, _, err = run(capsys, "--db", "junk.db", "kb", "list")
+    assert code == 2
+    assert "configuration error: --db: 'junk.db' cannot be used" in err

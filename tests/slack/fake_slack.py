@@ -17,7 +17,7 @@ user's DM channel ``"D" + user id``): chat.update edits them, conversations.hist
 conversations.replies read them back, and :meth:`FakeSlack.messages` and
 :meth:`FakeSlack.metadata_keys` show them to tests. :meth:`FakeSlack.set_down` (or
 ``with slack.down(): ...``) emulates an outage and :meth:`FakeSlack.expire_response_url`
-an expired ``response_url``.
+an expired ``response_url``. ``scopes`` sets the ``x-oauth-scopes`` header of auth.test.
 """
 
 from __future__ import annotations
@@ -230,6 +230,9 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.delay: float = 0.0
+        #: The scopes a successful auth.test names in its ``x-oauth-scopes`` header, as
+        #: Slack does; None sends no such header.
+        self.scopes: list[str] | None = None
         self._cond = threading.Condition()
         self._calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
@@ -557,6 +560,8 @@ class FakeSlack:
             payload = override(call) if callable(override) else dict(override)
         else:
             payload = self._canned(call)
+        if method == "auth.test" and call.status == 200 and self.scopes is not None:
+            extra_headers["x-oauth-scopes"] = ",".join(self.scopes)
 
         with self._cond:
             self._calls.append(call)
@@ -603,6 +608,13 @@ class FakeSlack:
                 "channel": channel,
                 "permalink": f"https://example.slack.com/archives/{channel}/p{ts}",
             }
+        if method == "conversations.info":
+            channel = str(p.get("channel", ""))
+            return {
+                "ok": True,
+                "channel": {"id": channel, "name": channel.lower(), "is_member": True,
+                            "is_private": channel.startswith("G"), "is_archived": False},
+            }  # fmt: skip
         if method == "users.info":
             user = str(p.get("user", ""))
             return {
