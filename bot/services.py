@@ -10,8 +10,10 @@ import weakref
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.crisis import CrisisCheck
 from bot.db import Store
 from bot.errors import ConfigError
+from bot.escalations import EscalationService, Routing
 from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
@@ -45,6 +47,8 @@ class Services:
     intake: Intake
     outbox: Outbox
     scheduler: Scheduler
+    escalations: EscalationService
+    crisis: CrisisCheck
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -88,14 +92,32 @@ def build_services(
         store.close()
         raise
     intake, outbox = Intake(store, clock), Outbox(store, clock)
+    questions = QuestionService(store, kb, clock)
+    escalations = EscalationService(
+        store, questions, routing(settings), settings.default_lang, clock
+    )
+    jobs = scheduled_jobs(outbox, intake, escalations)
     return Services(
         settings=settings,
         store=store,
         kb=kb,
-        questions=QuestionService(store, kb, clock),
+        questions=questions,
         intake=intake,
         outbox=outbox,
-        scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
+        scheduler=Scheduler(store, jobs, settings.zone, clock),
+        escalations=escalations,
+        crisis=CrisisCheck(settings.crisis_words, kb, settings.crisis_playbook),
+    )
+
+
+def routing(settings: Settings) -> Routing:
+    """Where escalations go and when they are due, from the settings."""
+    return Routing(
+        managers=settings.conversation_managers,
+        backups=settings.escalation_backup,
+        channel=settings.escalation_channel,
+        deadlines=settings.deadlines,
+        work_time=settings.work_time,
     )
 
 
