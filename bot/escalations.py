@@ -385,6 +385,7 @@ class EscalationService:
             [number, following, escalation_id],
         )
         contents = json.loads(stored)[str(number)]
+        at = self.clock()  # when it happens (``now`` is when it is judged due)
         escalation = self._load(db, escalation_id)
         ref = escalation.reference
         for manager in self.routing.managers:
@@ -396,10 +397,10 @@ class EscalationService:
                 contents["managers"],
                 escalation,
                 f"{ref} reminder {number} to manager {manager}",
-                now,
+                at,
             )
         detail = f"{number} of {MAX_REMINDERS}: " + ", ".join(self.routing.managers)
-        self._event(db, escalation_id, "renotified", SOCIALBOT, detail, now)
+        self._event(db, escalation_id, "renotified", SOCIALBOT, detail, at)
         if number >= BACKUP_FROM and self.routing.backups:
             for backup in self.routing.backups:
                 self._enqueue(
@@ -410,10 +411,10 @@ class EscalationService:
                     contents["backup"],
                     escalation,
                     f"{ref} reminder {number} to backup {backup}",
-                    now,
+                    at,
                 )
             backups = ", ".join(self.routing.backups)
-            self._event(db, escalation_id, "backup_notified", SOCIALBOT, backups, now)
+            self._event(db, escalation_id, "backup_notified", SOCIALBOT, backups, at)
         log.warning(
             "%s not acknowledged in time: re-notified (%d of %d)", ref, number, MAX_REMINDERS
         )
