@@ -60,7 +60,7 @@ Blocks = list[dict[str, Any]]
 
 def to_mrkdwn(markdown: str) -> str:
     """Convert the knowledge base's Markdown to Slack mrkdwn."""
-    text = _escape(markdown)
+    text = escape(markdown)
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
@@ -123,9 +123,9 @@ def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> B
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=confidence)]))
     buttons = _feedback_buttons(lang, question_id)
     if trimmed:
-        buttons.insert(0, _button(t("button_read_more", lang), READ_MORE, entry.id))
+        buttons.insert(0, button(t("button_read_more", lang), READ_MORE, entry.id))
     if shareable:
-        buttons.append(_button(t("button_share", lang), SHARE, str(question_id), "primary"))
+        buttons.append(button(t("button_share", lang), SHARE, str(question_id), "primary"))
     blocks.append(ActionsBlock(block_id=f"answer-{question_id}", elements=buttons))
     return _dicts(blocks)
 
@@ -140,7 +140,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
             ActionsBlock(
                 block_id=f"suggestions-{question_id}",
                 elements=[
-                    _button(short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
+                    button(short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
                     for h in answer.suggestions[:3]
                 ],
             )
@@ -150,7 +150,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
         ActionsBlock(
             block_id=f"manager-{question_id}",
             elements=[
-                _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
+                button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
             ],
         )
     )
@@ -241,7 +241,7 @@ def source_line(entry: Entry, lang: str) -> str:
 
 def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
     """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
-    asked = short(_escape(question), QUESTION_CHARS)
+    asked = short(escape(question), QUESTION_CHARS)
     header = ContextBlock(
         elements=[MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=asked))]
     )
@@ -256,7 +256,7 @@ def text_blocks(text: str) -> Blocks:
 
 def quoted(text: str) -> str:
     """Typed text as an mrkdwn quote, escaped (it may hold <!channel> or a link)."""
-    return "\n".join(f">{line}" for line in _escape(text).split("\n"))
+    return "\n".join(f">{line}" for line in escape(text).split("\n"))
 
 
 def message(text: str, blocks: Blocks) -> dict[str, Any]:
@@ -282,8 +282,8 @@ def home_view(
         ActionsBlock(
             block_id="home-actions",
             elements=[
-                _button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
-                _button(t("home_help", lang), HOME_HELP, "help"),
+                button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
+                button(t("home_help", lang), HOME_HELP, "help"),
             ],
         ),
         DividerBlock(),
@@ -317,7 +317,7 @@ def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
     if stats.unanswered:
         lines = [
             f"• {q.asked_at[:16].replace('T', ' ')} <@{q.user_id}>: "
-            + _escape(short(q.question, 150))
+            + escape(short(q.question, 150))
             for q in stats.unanswered
         ]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=short("\n".join(lines), 2900))))
@@ -353,20 +353,21 @@ def ask_modal(lang: str) -> dict[str, Any]:
 
 def _question_line(question: StoredQuestion, lang: str) -> str:
     mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
-    return f"{mark} {question.asked_at[:10]} {_escape(short(question.question, 150))}"
+    return f"{mark} {question.asked_at[:10]} {escape(short(question.question, 150))}"
 
 
 def _feedback_buttons(lang: str, question_id: int) -> list[ButtonElement]:
     """👍, 👎 and "Ask the conversation manager" for the answer to ``question_id``."""
     value = str(question_id)
     return [
-        _button(t("button_helpful", lang), HELPFUL, value),
-        _button(t("button_not_helpful", lang), NOT_HELPFUL, value),
-        _button(t("button_ask_manager", lang), ASK_MANAGER, value),
+        button(t("button_helpful", lang), HELPFUL, value),
+        button(t("button_not_helpful", lang), NOT_HELPFUL, value),
+        button(t("button_ask_manager", lang), ASK_MANAGER, value),
     ]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    """A button with an emoji-capable label."""
     return ButtonElement(
         text=PlainTextObject(text=text, emoji=True), action_id=action_id, value=value, style=style
     )
@@ -379,10 +380,11 @@ def short(text: str, limit: int) -> str:
 
 def _title(entry: Entry) -> str:
     """An entry's title for mrkdwn, escaped and cut short if very long."""
-    return _escape(short(entry.title, TITLE_CHARS))
+    return escape(short(entry.title, TITLE_CHARS))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` safe in mrkdwn: &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

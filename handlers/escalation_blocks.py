@@ -33,6 +33,8 @@ from handlers.blocks import (
     ANSWER_CHARS,
     QUESTION_CHARS,
     Blocks,
+    button,
+    escape,
     message,
     quoted,
     short,
@@ -126,7 +128,7 @@ def notice_message(escalation: Escalation, notice: Notice, zone: ZoneInfo) -> di
     buttons = _buttons(escalation)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"escalation-{escalation.id}", elements=buttons))
-    fallback = f"{title}: {short(_escape(escalation.text), 300)}"
+    fallback = f"{title}: {short(escape(escalation.text), 300)}"
     return message(fallback, [b.to_dict() for b in blocks])
 
 
@@ -147,7 +149,7 @@ def _body(escalation: Escalation) -> str:
         text += "\n" + t("manager_forwarded_by", lang, user=escalation.reporter)
     best = escalation.best_guess
     guess = (
-        t("manager_best_guess", lang, title=_escape(best.entry.title), id=best.entry.id,
+        t("manager_best_guess", lang, title=escape(best.entry.title), id=best.entry.id,
           score=best.score)
         if best
         else t("manager_no_guess", lang)
@@ -168,7 +170,7 @@ def _reported(escalation: Escalation, zone: ZoneInfo) -> str:
 def _state(escalation: Escalation, zone: ZoneInfo) -> str:
     lang = escalation.lang
     if escalation.state == "resolved":
-        note = _escape(short(escalation.resolution or "", 500))
+        note = escape(short(escalation.resolution or "", 500))
         when = _local(escalation.resolved_at, zone)
         return t("escalation_state_resolved", lang, user=escalation.resolved_by, when=when,
                  note=note)  # fmt: skip
@@ -184,9 +186,9 @@ def _buttons(escalation: Escalation) -> list[ButtonElement]:
     lang, value = escalation.lang, str(escalation.id)
     buttons = []
     if escalation.state == "open":
-        buttons.append(_button(t("button_acknowledge", lang), ACKNOWLEDGE, value, "primary"))
+        buttons.append(button(t("button_acknowledge", lang), ACKNOWLEDGE, value, "primary"))
     if escalation.state != "resolved":
-        buttons.append(_button(t("button_resolve", lang), RESOLVE, value))
+        buttons.append(button(t("button_resolve", lang), RESOLVE, value))
     if escalation.source_link:
         buttons.append(
             ButtonElement(
@@ -211,14 +213,14 @@ def crisis_blocks(crisis: Crisis, question_id: int, lang: str, answered: str | N
     if playbook is not None and playbook.id != answered:
         body, _ = trim(to_mrkdwn(playbook.body), ANSWER_CHARS)
         blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f"*{_escape(playbook.title)}*\n{body}"))
+            SectionBlock(text=MarkdownTextObject(text=f"*{escape(playbook.title)}*\n{body}"))
         )
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(playbook, lang))]))
     blocks.append(
         ActionsBlock(
             block_id=f"crisis-{question_id}",
             elements=[
-                _button(
+                button(
                     t("button_escalate_crisis", lang), ESCALATE_CRISIS, str(question_id), "danger"
                 )
             ],
@@ -320,13 +322,3 @@ def _local(moment: dt.datetime | None, zone: ZoneInfo) -> str:
 
 def _text(text: str) -> dict[str, Any]:
     return message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text=text, emoji=True), action_id=action_id, value=value, style=style
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

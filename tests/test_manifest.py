@@ -19,7 +19,9 @@ def test_manifest_matches_the_listeners() -> None:
         "app_mention",
         "message.im",
     ]
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/escalate"]
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "escalate_message")
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read",
         "chat:write",
@@ -31,5 +33,6 @@ def test_manifest_matches_the_listeners() -> None:
         "mpim:history",
     }
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
-    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):
+    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/escalate"',
+                  '"escalate_message"'):  # fmt: skip
         assert event in handlers
