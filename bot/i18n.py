@@ -103,10 +103,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "antwoord.",
         "en": "I can't post in this conversation. Invite me to the channel, or copy the answer.",
     },
-    "manager_sent": {
-        "nl": "Je vraag is doorgestuurd naar de conversatiemanager. Je krijgt een bericht.",
-        "en": "Your question was sent to the conversation manager. You'll hear back.",
-    },
     "manager_dm": {
         "nl": "*Vraag voor de conversatiemanager*\n<@{user}> vroeg in {channel}:\n{question}",
         "en": "*Question for the conversation manager*\n<@{user}> asked in {channel}:\n{question}",

@@ -20,7 +20,7 @@ from bot.knowledge import KnowledgeBase
 from handlers import blocks as b
 from tests.slack import signing
 from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running, serving
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import Call, FakeSlack
 
 
 def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
@@ -502,11 +502,19 @@ def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
     escalations = running.services.escalations
     escalations.routing = replace(escalations.routing, managers=managers)
     question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
-    running.slack.fail("chat.postMessage", error="channel_not_found")  # the first DM
+    slack = running.slack
+
+    def post(call: Call) -> dict[str, Any]:  # the DMs go out in parallel: refuse UCMGONE's
+        if call.params.get("channel") == "UCMGONE":
+            return {"ok": False, "error": "channel_not_found"}
+        return slack._post_message(call.params)
+
+    slack.set_response("chat.postMessage", post)
     with caplog.at_level(logging.WARNING):
         running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
-        dms = running.slack.wait_for("chat.postMessage", count=2)
-        (told,) = running.slack.wait_for("response_url")
+        dms = slack.wait_for("chat.postMessage", count=2)
+        wait_until(lambda: slack.response_posts("r-click"))
+        (told,) = slack.response_posts("r-click")
         wait_until(lambda: "channel_not_found" in caplog.text)
     assert sorted(dm.params["channel"] for dm in dms) == sorted(managers)
     assert "conversatiemanager" in told.params["text"]  # sent, not "something went wrong"
