@@ -15,11 +15,11 @@ import os
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -31,6 +31,7 @@ from bot.doctor import SlackProbe
 from bot.doctor import render as render_checks
 from bot.doctor import run as run_doctor
 from bot.errors import BotError, ConfigError, InvalidInput, NotFound
+from bot.escalations import Detail, Escalation, parse_reference
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
@@ -162,6 +163,7 @@ def _examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
 _json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON: one object per line."
 )
@@ -592,6 +594,18 @@ def serve(run: _Run, http: bool, host: str, port: int, threads: int) -> None:
     run_server(run.config, mode, host=host, port=port, threads=threads)
 
 
+def _limit_option(what: str) -> Callable[[F], F]:
+    """``--limit N``: show at most N of ``what``, the newest."""
+    return click.option(
+        "--limit",
+        type=_WholeNumber(1, 1_000_000),
+        default=100,
+        show_default=True,
+        metavar="N",
+        help=f"Show at most N {what}, the newest.",
+    )
+
+
 @cli.group(
     epilog=_examples("socialbot outbox list --failed", "socialbot outbox retry --all-failed")
 )
@@ -608,14 +622,7 @@ def outbox() -> None:
 )
 @click.option("--failed", is_flag=True, help="Only the failed messages.")
 @click.option("--all", "every", is_flag=True, help="Messages in every state, delivered ones too.")
-@click.option(
-    "--limit",
-    type=_WholeNumber(1, 1_000_000),
-    default=100,
-    show_default=True,
-    metavar="N",
-    help="Show at most N messages, the newest.",
-)
+@_limit_option("messages")
 @_json_option
 @click.pass_obj
 def outbox_list(run: _Run, failed: bool, every: bool, limit: int, as_json: bool) -> None:
@@ -898,6 +905,148 @@ def privacy_forget(run: _Run, user_id: str) -> None:
             "another process kept the write-ahead log from being emptied: old pages may "
             "still hold the id; run `socialbot privacy forget` again"
         )
+@cli.group(
+    epilog=_examples("socialbot escalations list --open", "socialbot escalations show ESC-42")
+)
+def escalations() -> None:
+    """Escalations to the conversation manager: list them, show one's timeline."""
+
+
+@escalations.command(
+    "list",
+    epilog=_examples("socialbot escalations list --open", "socialbot escalations list --json"),
+)
+@click.option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
+@_limit_option("escalations")
+@_json_option
+@click.pass_obj
+def escalations_list(run: _Run, open_only: bool, limit: int, as_json: bool) -> None:
+    """List escalations, newest first.
+
+    Reference, severity, state, when raised, by whom, who acknowledged or resolved it,
+    and what it is about. Times are in SOCIALBOT_TIMEZONE.
+    """
+    with _services(run, models=False) as services:
+        found = services.escalations.list(open_only, limit)
+    if as_json:
+        for escalation in found:
+            print(json.dumps(escalation_json(escalation), ensure_ascii=False))
+        return
+    if not found:
+        print("No open escalations." if open_only else "No escalations.")
+        return
+    print(render_escalations(found, run.config.zone))
+
+
+@escalations.command(
+    "show", epilog=_examples("socialbot escalations show ESC-42", "socialbot escalations show 42")
+)
+@click.argument("reference", metavar="ESC-N")
+@_json_option
+@click.pass_obj
+def escalations_show(run: _Run, reference: str, as_json: bool) -> None:
+    """One escalation, its timeline and its messages.
+
+    What was raised, by whom and where; every event (raised, notified, re-notified,
+    acknowledged, resolved) with its time and actor; and each message about it with its
+    delivery state. Times are in SOCIALBOT_TIMEZONE.
+    """
+    number = parse_reference(reference)
+    with _services(run, models=False) as services:
+        detail = services.escalations.detail(number)
+    if as_json:
+        print(json.dumps(escalation_detail_json(detail), ensure_ascii=False))
+        return
+    print(render_escalation(detail, run.config.zone))
+
+
+def escalation_json(escalation: Escalation) -> dict[str, object]:
+    """The ``escalations list --json`` object for one escalation (times ISO 8601, UTC)."""
+
+    def iso(moment: dt.datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "reference": escalation.reference,
+        "id": escalation.id,
+        "severity": escalation.severity,
+        "state": escalation.state,
+        "text": escalation.text,
+        "reporter": escalation.reporter,
+        "channel": escalation.channel_id,
+        "source_link": escalation.source_link,
+        "question_id": escalation.question_id,
+        "raised_at": iso(escalation.raised_at),
+        "acknowledged_at": iso(escalation.acknowledged_at),
+        "acknowledged_by": escalation.acknowledged_by,
+        "resolved_at": iso(escalation.resolved_at),
+        "resolved_by": escalation.resolved_by,
+        "resolution": escalation.resolution,
+        "reminders_sent": escalation.reminders_sent,
+        "next_reminder_at": iso(escalation.next_reminder_at),
+    }
+
+
+def escalation_detail_json(detail: Detail) -> dict[str, object]:
+    """The ``escalations show --json`` object: the escalation, its events and messages."""
+    return {
+        **escalation_json(detail.escalation),
+        "events": [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "detail": e.detail}
+            for e in detail.events
+        ],
+        "messages": [
+            {
+                "key": c.key,
+                "kind": c.kind,
+                "to": c.to,
+                "state": c.state,
+                "sent_at": c.sent_at,
+                "last_error": c.last_error,
+            }
+            for c in detail.copies
+        ],  # fmt: skip
+    }
+
+
+def render_escalations(found: Sequence[Escalation], zone: ZoneInfo) -> str:
+    """The ``escalations list`` table."""
+    header = ("REF", "SEVERITY", "STATE", "RAISED", "REPORTER", "BY", "TEXT")
+    table = [
+        (e.reference, e.severity, e.state, _local(e.raised_at, zone), e.reporter,
+         e.resolved_by or e.acknowledged_by or "-", _cut(_one_line(e.text), 50))
+        for e in found
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header) - 1)]
+    return "\n".join(_columns(cells, widths) for cells in [header, *table])
+
+
+def render_escalation(detail: Detail, zone: ZoneInfo) -> str:
+    """The ``escalations show`` report."""
+    e = detail.escalation
+    lines = [
+        f"{e.reference}  {e.severity}  {e.state}",
+        f"raised {_local(e.raised_at, zone)} by {e.reporter} in {e.channel_id or '-'}",
+    ]
+    if e.source_link:
+        lines.append(f"source: {e.source_link}")
+    if e.question_id is not None:
+        lines.append(f"question: {e.question_id}")
+    if e.state == "open" and e.next_reminder_at:
+        lines.append(f"next reminder: {_local(e.next_reminder_at, zone)} "
+                     f"({e.reminders_sent} sent)")  # fmt: skip
+    if e.resolution:
+        lines.append(f"resolution: {_one_line(e.resolution)}")
+    lines += ["", textwrap.indent(textwrap.fill(e.text, 96), "  "), "", "TIMELINE"]
+    for event in detail.events:
+        line = f"  {_local(event.at, zone)}  {event.kind:<16} {event.actor}"
+        lines.append(f"{line}  {_one_line(event.detail)}" if event.detail else line)
+    lines += ["", "MESSAGES"]
+    for copy in detail.copies:
+        sent = _local(copy.sent_at, zone) if copy.sent_at else copy.state
+        error = f"  ({_one_line(copy.last_error)})" if copy.last_error else ""
+        lines.append(f"  {copy.to:<12} {copy.kind:<24} {sent}{error}")
+    return "\n".join(lines)
 
 
 def entry_json(entry: Entry) -> dict[str, object]:

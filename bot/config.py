@@ -6,17 +6,30 @@ value stops start-up with a :class:`~bot.errors.ConfigError` naming the variable
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.crisis import DEFAULT_PLAYBOOK, DEFAULT_WORDS
 from bot.errors import ConfigError
+from bot.working_hours import (
+    DEFAULT_DAYS,
+    DEFAULT_DEADLINES,
+    DEFAULT_HOURS,
+    Deadline,
+    Severity,
+    WorkingHours,
+    parse_days,
+    parse_deadlines,
+    parse_hours,
+)
 
 LANGUAGES = ("nl", "en")
 DEFAULT_DB = "socialbot.db"
@@ -53,6 +66,14 @@ VARIABLES = (
     "SLACK_API_URL",
     "CONVERSATION_MANAGER",
     "SOCIALBOT_CHANNELS",
+    "ESCALATION_CHANNEL",
+    "ESCALATION_BACKUP",
+    "ESCALATION_DEADLINES",
+    "SOCIALBOT_WORKING_HOURS",
+    "SOCIALBOT_WORKING_DAYS",
+    "SOCIALBOT_CRISIS_WORDS_NL",
+    "SOCIALBOT_CRISIS_WORDS_EN",
+    "SOCIALBOT_CRISIS_PLAYBOOK",
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "off"]
@@ -60,6 +81,7 @@ SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 ServeMode = Literal["socket", "http"]
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a Slack user id, e.g. U0123ABCD
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,15 @@ class Settings:
     channels: tuple[str, ...] = ()
     # Where db_path came from, for messages: the setting, or the CLI's --db option.
     db_source: str = "SOCIALBOT_DB"
+    escalation_channel: str = ""
+    escalation_backup: tuple[str, ...] = ()
+    deadlines: Mapping[Severity, Deadline] = field(
+        default_factory=lambda: parse_deadlines(DEFAULT_DEADLINES)
+    )
+    working_hours: tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
+    working_days: frozenset[int] = frozenset(range(5))
+    crisis_words: tuple[str, ...] = DEFAULT_WORDS["nl"] + DEFAULT_WORDS["en"]
+    crisis_playbook: str = DEFAULT_PLAYBOOK
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -99,6 +130,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """``SOCIALBOT_TIMEZONE`` as a time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def work_time(self) -> WorkingHours:
+        """The working hours and days in ``SOCIALBOT_TIMEZONE``, for deadlines."""
+        start, end = self.working_hours
+        return WorkingHours(start, end, self.working_days, self.zone)
 
     def require_slack(self, mode: ServeMode) -> None:
         """Check the Slack settings that ``mode`` needs; raise ConfigError naming the first gap."""
@@ -218,7 +255,50 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         slack_api_url=api_url,
         conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), USER_ID),
         channels=_ids("SOCIALBOT_CHANNELS", get("SOCIALBOT_CHANNELS"), _CHANNEL_ID),
-    )
+        escalation_channel=_one_channel(get("ESCALATION_CHANNEL")),
+        escalation_backup=_ids("ESCALATION_BACKUP", get("ESCALATION_BACKUP"), USER_ID),
+        deadlines=_parsed("ESCALATION_DEADLINES", parse_deadlines, get("ESCALATION_DEADLINES")),
+        working_hours=_parsed("SOCIALBOT_WORKING_HOURS", parse_hours,
+                              get("SOCIALBOT_WORKING_HOURS", DEFAULT_HOURS)),
+        working_days=_parsed("SOCIALBOT_WORKING_DAYS", parse_days,
+                             get("SOCIALBOT_WORKING_DAYS", DEFAULT_DAYS)),
+        crisis_words=_words("SOCIALBOT_CRISIS_WORDS_NL", get("SOCIALBOT_CRISIS_WORDS_NL"), "nl")
+        + _words("SOCIALBOT_CRISIS_WORDS_EN", get("SOCIALBOT_CRISIS_WORDS_EN"), "en"),
+        crisis_playbook=get("SOCIALBOT_CRISIS_PLAYBOOK", DEFAULT_PLAYBOOK),
+    )  # fmt: skip
+
+
+def _parsed(name: str, parse: Callable[[str], T], raw: str) -> T:
+    """``raw`` parsed, or (default) the parse of ""; a ValueError names the variable."""
+    try:
+        return parse(raw) if raw else parse(_DEFAULTS[name])
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+
+
+_DEFAULTS = {
+    "ESCALATION_DEADLINES": DEFAULT_DEADLINES,
+    "SOCIALBOT_WORKING_HOURS": DEFAULT_HOURS,
+    "SOCIALBOT_WORKING_DAYS": DEFAULT_DAYS,
+}
+
+
+def _words(name: str, raw: str, lang: str) -> tuple[str, ...]:
+    """A comma-separated list of crisis words and phrases; empty: the defaults for ``lang``."""
+    if not raw:
+        return DEFAULT_WORDS[lang]
+    words = tuple(w.strip() for w in raw.split(",") if w.strip())
+    if not words:
+        raise ConfigError(name, "give words or phrases separated by commas")
+    return words
+
+
+def _one_channel(raw: str) -> str:
+    if raw and not _CHANNEL_ID.match(raw):
+        raise ConfigError(
+            "ESCALATION_CHANNEL", f"{raw!r} is not a channel id (expected e.g. C0123ABCD)"
+        )
+    return raw
 
 
 def database_path(raw: str, name: str) -> str:

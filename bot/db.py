@@ -386,3 +386,63 @@ def m009_privacy(db: Database) -> None:
     db.table("feedback").create_index(["given_at"])
     db.table("manager_requests").create_index(["requested_at"])
     db.table("intake").create_index(["received_at"])
+
+
+@migrations()
+def m010_escalations(db: Database) -> None:
+    """Escalations to the conversation manager and their timeline; drafts of lessons saved
+    from a resolution; and the outbox's ``update`` route: a row that edits (chat.update)
+    the message another row, ``update_of`` (its key), sent."""
+    db.table("escalations").create(
+        {
+            "id": int,
+            "key": str,
+            "severity": str,
+            "text": str,
+            "reporter": str,
+            "channel_id": str,
+            "source_link": str,
+            "question_id": int,
+            "lang": str,
+            "state": str,
+            "raised_at": str,
+            "acknowledged_at": str,
+            "acknowledged_by": str,
+            "resolved_at": str,
+            "resolved_by": str,
+            "resolution": str,
+            "next_reminder_at": str,
+            "reminders_sent": int,
+            "reminders": str,
+        },
+        pk="id",
+        not_null={"key", "severity", "text", "reporter", "state", "raised_at"},
+        defaults={"state": "open", "reminders_sent": 0},
+    )
+    db.table("escalations").create_index(["key"], unique=True)
+    db.table("escalations").create_index(["state", "next_reminder_at"])
+    db.table("escalation_events").create(
+        {"id": int, "escalation_id": int, "at": str, "kind": str, "actor": str, "detail": str},
+        pk="id",
+        not_null={"escalation_id", "at", "kind", "actor"},
+        foreign_keys=[("escalation_id", "escalations", "id")],
+    )
+    db.table("escalation_events").create_index(["escalation_id", "id"])
+    db.table("lesson_drafts").create(
+        {
+            "id": int,
+            "title": str,
+            "body": str,
+            "lang": str,
+            "source": str,
+            "submitted_by": str,
+            "created_at": str,
+            "state": str,
+        },
+        pk="id",
+        not_null={"title", "body", "lang", "source", "created_at", "state"},
+        defaults={"state": "draft"},
+    )
+    db.table("lesson_drafts").create_index(["source"], unique=True)
+    db.table("outbox").add_column("update_of", str)
+    db.table("outbox").create_index(["update_of"])

@@ -130,7 +130,6 @@ class _FromDatabase:
         yield from families
 
     def _families(self, db: Database) -> Iterator[Metric]:
-        tables = set(db.table_names())
         kept = _kept_counts(db)
         asked, answered = db.execute(
             "select count(*), coalesce(sum(answered), 0) from questions"
@@ -138,7 +137,10 @@ class _FromDatabase:
         helpful, feedback = db.execute(
             "select coalesce(sum(helpful), 0), count(*) from feedback"
         ).fetchone()
-        (requests,) = db.execute("select count(*) from manager_requests").fetchone()
+        (requests,) = db.execute(
+            "select (select count(*) from manager_requests) + "
+            "(select count(*) from escalations where question_id is not null)"
+        ).fetchone()
         asked, answered = asked + kept["asked"], answered + kept["answered"]
         yield _counter("socialbot_questions_asked", "Questions asked (small talk not counted).",
                        asked)  # fmt: skip
@@ -173,14 +175,12 @@ class _FromDatabase:
                      "Age of the oldest message not yet delivered.", _age(now, oldest))  # fmt: skip
         yield _gauge("socialbot_outbox_failed", "Messages that failed for good.", failed)
         self.metrics._answers.catch_up(db, self.metrics.answer_seconds)
-        if "escalations" in tables:
-            yield from escalation_families(db)
-            self.metrics._escalations.catch_up(db, self.metrics.escalation_ack_seconds)
+        yield from escalation_families(db)
+        self.metrics._escalations.catch_up(db, self.metrics.escalation_ack_seconds)
 
 
 def escalation_families(db: Database) -> Iterator[Metric]:
-    """The open escalations by severity (read when the database has an ``escalations``
-    table: a ``state`` of ``open`` and a ``severity`` per row)."""
+    """The open escalations by severity."""
     family = GaugeMetricFamily(
         "socialbot_escalations_open", "Escalations not yet acknowledged.", labels=["severity"]
     )

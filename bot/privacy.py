@@ -119,6 +119,29 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         forget="clear",
     ),
     PersonalData(
+        "escalations",
+        "escalations to the conversation manager: who raised, acknowledged and resolved "
+        "them, what was happening, the resolution; the route and its deadlines",
+        people=("reporter", "acknowledged_by", "resolved_by"),
+        mentions=("key", "text", "resolution", "source_link", "reminders", "channel_id"),
+        dated_by="raised_at",
+    ),
+    PersonalData(
+        "escalation_events",
+        "the timeline of each escalation: who did what, when",
+        people=("actor",),
+        mentions=("detail",),
+        dated_by="at",
+    ),
+    PersonalData(
+        "lesson_drafts",
+        "lessons learned saved from a resolved escalation or a closed pilot, and who "
+        "submitted them, until they are reviewed",
+        people=("submitted_by",),
+        mentions=("title", "body", "source"),
+        dated_by="created_at",
+    ),
+    PersonalData(
         "taught_phrasings",
         "the phrasings the conversation manager taught an entry, and who taught them: kept "
         "while the entry is (an import with --replace keeps them); forgetting clears who",
@@ -357,10 +380,12 @@ def _keep_weekly_counts(db: Database, before: str) -> int:
             f"or question_id in ({old_questions})",
             [before, before],
         ),
-        "handed_over": (
+        "handed_over": (  # before escalations: manager_requests
             f"select requested_at, 1 from manager_requests where requested_at < ? "
-            f"or question_id in ({old_questions})",
-            [before, before],
+            f"or question_id in ({old_questions}) "
+            "union all select raised_at, 1 from escalations where question_id is not null "
+            "and raised_at < ?",
+            [before, before, before],
         ),
     }
     weeks: dict[str, dict[str, int]] = {}

@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 from bot.config import USER_ID
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer, Entry, Hit
-from bot.questions import ManagerRequest, StoredQuestion, WeeklyStats
+from bot.questions import StoredQuestion, WeeklyStats
 
 # Slack allows 3,000 characters in a section; an answer longer than this is trimmed.
 ANSWER_CHARS = 2_500
@@ -137,7 +137,7 @@ def body_blocks(markdown: str) -> Blocks:
 
 def to_mrkdwn(markdown: str) -> str:
     """Convert the knowledge base's Markdown to Slack mrkdwn (tables: see body_blocks)."""
-    text = _escape(markdown)
+    text = escape(markdown)
     text = re.sub(r"^[ \t]*&gt;", ">", text, flags=re.MULTILINE)  # a "> quote" line
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
@@ -206,9 +206,9 @@ def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> B
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=confidence)]))
     buttons = _feedback_buttons(lang, question_id)
     if trimmed:
-        buttons.insert(0, _button(t("button_read_more", lang), READ_MORE, entry.id))
+        buttons.insert(0, button(t("button_read_more", lang), READ_MORE, entry.id))
     if shareable:
-        buttons.append(_button(t("button_share", lang), SHARE, str(question_id), "primary"))
+        buttons.append(button(t("button_share", lang), SHARE, str(question_id), "primary"))
     blocks.append(ActionsBlock(block_id=f"answer-{question_id}", elements=buttons))
     return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
 
@@ -244,7 +244,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
             ActionsBlock(
                 block_id=f"suggestions-{question_id}",
                 elements=[
-                    _button(_short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
+                    button(short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
                     for h in answer.suggestions[:3]
                 ],
             )
@@ -254,7 +254,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
         ActionsBlock(
             block_id=f"manager-{question_id}",
             elements=[
-                _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
+                button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
             ],
         )
     )
@@ -346,7 +346,7 @@ def source_line(entry: Entry, lang: str) -> str:
 
 def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
     """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
-    asked = _short(_escape(question), QUESTION_CHARS)
+    asked = short(escape(question), QUESTION_CHARS)
     header = ContextBlock(
         elements=[MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=asked))]
     )
@@ -359,37 +359,9 @@ def text_blocks(text: str) -> Blocks:
     return _dicts([SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
-    """The DM to the conversation manager: the question, who asked, where, the best guess,
-    and who forwarded it when that was someone else."""
-    question, best = request.question, request.best_guess
-    # A DM's channel is D…; a question from the App Home is stored with the asker's U… id.
-    where = (
-        t("a_direct_message", lang)
-        if question.channel_id.startswith(("D", "U", "W"))
-        else (f"<#{question.channel_id}>")
-    )
-    quoted = "\n".join(f">{line}" for line in _escape(question.question).split("\n"))
-    text = t(
-        "manager_dm",
-        lang,
-        user=question.user_id,
-        channel=where,
-        question=_short(quoted, QUESTION_CHARS),
-    )
-    guess = (
-        t("manager_best_guess", lang, title=_title(best), id=best.id, score=question.score)
-        if best
-        else t("manager_no_guess", lang)
-    )
-    if request.requested_by != question.user_id:
-        text += "\n" + t("manager_forwarded_by", lang, user=request.requested_by)
-    return _dicts(
-        [
-            SectionBlock(text=MarkdownTextObject(text=text)),
-            ContextBlock(elements=[MarkdownTextObject(text=guess)]),
-        ]
-    )
+def quoted(text: str) -> str:
+    """Typed text as an mrkdwn quote, escaped (it may hold <!channel> or a link)."""
+    return "\n".join(f">{line}" for line in escape(text).split("\n"))
 
 
 def message(text: str, blocks: Blocks) -> dict[str, Any]:
@@ -401,12 +373,6 @@ def late_message(content: dict[str, Any], lang: str, asked: str) -> dict[str, An
     """``content`` with a first line saying it is late: ``asked`` says when it was asked."""
     line = ContextBlock(elements=[MarkdownTextObject(text=t("late_answer", lang, when=asked))])
     return {**content, "blocks": [line.to_dict(), *content.get("blocks", [])]}
-
-
-def manager_request_fallback(request: ManagerRequest) -> str:
-    """The manager DM's notification text: the question, escaped, as typed text may hold
-    <!channel> or a link."""
-    return _short(_escape(request.question.question), QUESTION_CHARS)
 
 
 def home_view(
@@ -423,8 +389,8 @@ def home_view(
         ActionsBlock(
             block_id="home-actions",
             elements=[
-                _button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
-                _button(t("home_help", lang), HOME_HELP, "help"),
+                button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
+                button(t("home_help", lang), HOME_HELP, "help"),
             ],
         ),
         DividerBlock(),
@@ -432,7 +398,7 @@ def home_view(
     ]
     if recent:
         lines = [_question_line(q, lang) for q in recent]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=short("\n".join(lines), 2900))))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
     if stats is not None:
@@ -459,10 +425,10 @@ def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
     if stats.unanswered:
         lines = [
             f"• {q.asked_at[:16].replace('T', ' ')} <@{q.user_id}>: "
-            + _escape(_short(q.question, 150))
+            + escape(short(q.question, 150))
             for q in stats.unanswered
         ]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=short("\n".join(lines), 2900))))
     else:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=t("home_manager_none", lang))])
@@ -495,35 +461,38 @@ def ask_modal(lang: str) -> dict[str, Any]:
 
 def _question_line(question: StoredQuestion, lang: str) -> str:
     mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
-    return f"{mark} {question.asked_at[:10]} {_escape(_short(question.question, 150))}"
+    return f"{mark} {question.asked_at[:10]} {escape(short(question.question, 150))}"
 
 
 def _feedback_buttons(lang: str, question_id: int) -> list[ButtonElement]:
     """👍, 👎 and "Ask the conversation manager" for the answer to ``question_id``."""
     value = str(question_id)
     return [
-        _button(t("button_helpful", lang), HELPFUL, value),
-        _button(t("button_not_helpful", lang), NOT_HELPFUL, value),
-        _button(t("button_ask_manager", lang), ASK_MANAGER, value),
+        button(t("button_helpful", lang), HELPFUL, value),
+        button(t("button_not_helpful", lang), NOT_HELPFUL, value),
+        button(t("button_ask_manager", lang), ASK_MANAGER, value),
     ]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    """A button with an emoji-capable label."""
     return ButtonElement(
         text=PlainTextObject(text=text, emoji=True), action_id=action_id, value=value, style=style
     )
 
 
-def _short(text: str, limit: int) -> str:
+def short(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _title(entry: Entry) -> str:
     """An entry's title for mrkdwn, escaped and cut short if very long."""
-    return _escape(_short(entry.title, TITLE_CHARS))
+    return escape(short(entry.title, TITLE_CHARS))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` safe in mrkdwn: &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -26,7 +26,7 @@ from bot.config import LANGUAGES
 from bot.i18n import t
 from bot.knowledge import Entry
 from bot.teaching import Cluster, TaughtNotice
-from handlers.blocks import _button, _escape, _short, entry_blocks
+from handlers.blocks import button, entry_blocks, escape, short
 
 # action_ids and callback_ids, shared with handlers/teaching.py.
 TEACH_PICK = "teach_pick"
@@ -68,15 +68,15 @@ def to_teach_blocks(clusters: Sequence[Cluster], lang: str) -> list[Block]:
             "home_teach_cluster",
             lang,
             count=cluster.count,
-            question=_escape(_short(newest.question, 300)),
+            question=escape(short(newest.question, 300)),
             date=newest.asked_at[:10],
             askers=askers + (" …" if len(cluster.askers) > 5 else ""),
         )
         others = list(dict.fromkeys(q.question for q in cluster.questions[1:4]))
         if others:
-            also = "; ".join(_escape(_short(q, 100)) for q in others)
+            also = "; ".join(escape(short(q, 100)) for q in others)
             text += "\n" + t("home_teach_also", lang, questions=also)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short(text, 2_900))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=short(text, 2_900))))
         guess = t(
             "home_teach_guess",
             lang,
@@ -89,9 +89,9 @@ def to_teach_blocks(clusters: Sequence[Cluster], lang: str) -> list[Block]:
             ActionsBlock(
                 block_id=f"teach-{newest.id}",
                 elements=[
-                    _button(t("button_teach_pick", lang), TEACH_PICK, value, "primary"),
-                    _button(t("button_teach_new", lang), TEACH_NEW, value),
-                    _button(t("button_teach_dismiss", lang), TEACH_DISMISS, value),
+                    button(t("button_teach_pick", lang), TEACH_PICK, value, "primary"),
+                    button(t("button_teach_new", lang), TEACH_NEW, value),
+                    button(t("button_teach_dismiss", lang), TEACH_DISMISS, value),
                 ],
             )
         )
@@ -99,8 +99,8 @@ def to_teach_blocks(clusters: Sequence[Cluster], lang: str) -> list[Block]:
 
 
 def _questions_list(questions: Sequence[str]) -> str:
-    lines = [f"• {_escape(_short(q, 150))}" for q in dict.fromkeys(questions)]
-    return _short("\n".join(lines[:10]) + ("\n…" if len(lines) > 10 else ""), 2_500)
+    lines = [f"• {escape(short(q, 150))}" for q in dict.fromkeys(questions)]
+    return short("\n".join(lines[:10]) + ("\n…" if len(lines) > 10 else ""), 2_500)
 
 
 def pick_modal(lang: str, questions: Sequence[str], ids: str) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def entry_options(entries: Sequence[Entry]) -> list[dict[str, Any]]:
     """The picker's options: each entry's title (cut to Slack's 75 characters), its id as
     the value."""
     return [
-        Option(value=e.id, text=PlainTextObject(text=_short(e.title, OPTION_CHARS))).to_dict()
+        Option(value=e.id, text=PlainTextObject(text=short(e.title, OPTION_CHARS))).to_dict()
         for e in entries
     ]
 
@@ -197,7 +197,7 @@ def taught_dm_blocks(notice: TaughtNotice) -> list[dict[str, Any]]:
         "taught_dm",
         lang,
         date=question.asked_at[:10],
-        question=_escape(_short(question.question, 500)),
+        question=escape(short(question.question, 500)),
     )
     head = SectionBlock(text=MarkdownTextObject(text=intro)).to_dict()
     return [head, *entry_blocks(notice.entry, lang)]
@@ -205,4 +205,4 @@ def taught_dm_blocks(notice: TaughtNotice) -> list[dict[str, Any]]:
 
 def taught_dm_text(notice: TaughtNotice) -> str:
     """The DM's notification text."""
-    return _short(f"{notice.question.question} → {notice.entry.title}", 300)
+    return short(f"{notice.question.question} → {notice.entry.title}", 300)

@@ -15,6 +15,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_settings
+from bot.escalations import Escalation, Notice
 from bot.i18n import t
 from bot.outbox import STATES, Message, Sent
 from bot.services import build_services
@@ -798,7 +799,8 @@ def test_jobs_run_of_an_unknown_job_names_the_jobs(
     code, out, err = run(capsys, "jobs", "run", "outbox-swep")
     assert code == 1
     assert out == ""
-    assert "no job 'outbox-swep'; the jobs are: outbox-sweep, privacy-retention" in err
+    jobs = "outbox-sweep, privacy-retention, escalation-deadlines"
+    assert f"no job 'outbox-swep'; the jobs are: {jobs}" in err
 
 
 def test_jobs_run_of_a_failing_job_names_it_and_the_error(
@@ -1029,3 +1031,89 @@ def test_a_database_that_cannot_be_used_names_the_db_option(
     code, _, err = run(capsys, "--db", "junk.db", "kb", "list")
     assert code == 2
     assert "configuration error: --db: 'junk.db' cannot be used" in err
+
+
+# --- escalations -------------------------------------------------------------------------
+
+
+class _Plain:
+    """Escalation messages as plain text, as a test needs them."""
+
+    def notice(self, escalation: Escalation, notice: Notice) -> dict[str, str]:
+        return {"text": f"notice {escalation.reference}"}
+
+    def confirmation(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "confirmed"}
+
+    def acknowledged(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "acknowledged"}
+
+    def resolved(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "resolved"}
+
+
+@pytest.fixture
+def escalated(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two escalations: ESC-1 (crisis) acknowledged and resolved, ESC-2 (normal) open."""
+    monkeypatch.setenv("CONVERSATION_MANAGER", "UCM1")
+    services = build_services(load_settings(), models=False)
+    try:
+        escalations = services.escalations
+        first, _ = escalations.raise_escalation(
+            "a", "crisis", "Ons account is gehackt", "U0123ABCD", "C0123ABCD", _Plain(),
+            "https://t.slack.com/archives/C0123ABCD/p1",
+        )  # fmt: skip
+        escalations.acknowledge(first.id, "UCM1", _Plain())
+        escalations.resolve(first.id, "UCM1", "Wachtwoord\ngereset", _Plain())
+        escalations.raise_escalation("b", "normal", "Vraag over een post", "U2", "C1", _Plain())
+    finally:
+        services.close()
+
+
+def test_escalations_list_shows_the_newest_first_and_open_ones_on_request(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "escalations", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["REF", "SEVERITY", "STATE", "RAISED", "REPORTER", "BY", "TEXT"]
+    assert lines[1].split()[:3] == ["ESC-2", "normal", "open"]
+    assert lines[2].split()[:3] == ["ESC-1", "crisis", "resolved"] and "UCM1" in lines[2]
+    _, out, _ = run(capsys, "escalations", "list", "--open")
+    assert "ESC-2" in out and "ESC-1" not in out
+    _, out, _ = run(capsys, "escalations", "list", "--json")
+    first, second = [json.loads(line) for line in out.splitlines()]
+    assert (first["reference"], first["state"], first["next_reminder_at"] is not None) == (
+        "ESC-2", "open", True,
+    )  # fmt: skip
+    assert second["resolution"] == "Wachtwoord\ngereset" and second["acknowledged_by"] == "UCM1"
+
+
+def test_escalations_show_prints_the_timeline_with_times_and_actors(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "escalations", "show", "ESC-1")
+    assert code == 0
+    assert out.startswith("ESC-1  crisis  resolved\nraised ")
+    assert "source: https://t.slack.com/archives/C0123ABCD/p1" in out
+    assert "resolution: Wachtwoord gereset" in out
+    timeline = out.split("TIMELINE\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[2] for line in timeline] == [
+        "raised", "notified", "acknowledged", "resolved"
+    ]  # fmt: skip
+    assert timeline[0].split()[3] == "U0123ABCD" and timeline[2].split()[3] == "UCM1"
+    messages = out.split("MESSAGES\n")[1]
+    assert "UCM1" in messages and "pending" in messages
+    _, out, _ = run(capsys, "escalations", "show", "--json", "esc-1")
+    shown = json.loads(out)
+    assert [e["kind"] for e in shown["events"]][-1] == "resolved"
+    assert {m["kind"] for m in shown["messages"]} >= {"escalation", "escalation_resolved"}
+
+
+def test_escalations_show_of_an_unknown_or_bad_reference(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "escalations", "show", "ESC-99")
+    assert code == 1 and "no escalation ESC-99" in err
+    code, _, err = run(capsys, "escalations", "show", "first")
+    assert code == 2 and "give e.g. ESC-42" in err

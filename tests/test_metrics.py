@@ -43,20 +43,19 @@ def test_counts_do_not_fall_when_the_retention_job_deletes_old_questions(
         assert after[name] == before[name], name
 
 
-def test_escalations_are_counted_once_their_table_exists(kb: KnowledgeBase) -> None:
+def test_open_escalations_and_the_time_to_acknowledge_are_counted(kb: KnowledgeBase) -> None:
     clock = ManualClock()
     metrics = Metrics(kb.store, clock)
-    assert "socialbot_escalations_open" not in str(samples(metrics))
-    with kb.store.transaction() as db:  # the columns the escalations branch's table has
-        db.table("escalations").create(
-            {"id": int, "severity": str, "state": str, "raised_at": str, "acknowledged_at": str},
-            pk="id",
-        )
+    assert "socialbot_escalations_open{crisis}" not in str(samples(metrics))
+    common = {"text": "t", "reporter": "U1"}
+    with kb.store.transaction() as db:
         db.table("escalations").insert_all(
             [
-                {"severity": "crisis", "state": "open", "raised_at": "2026-11-20T08:00:00+00:00"},
-                {"severity": "normal", "state": "open", "raised_at": "2026-11-20T08:00:00+00:00"},
-                {"severity": "normal", "state": "acknowledged",
+                {**common, "key": "a", "severity": "crisis", "state": "open",
+                 "raised_at": "2026-11-20T08:00:00+00:00"},
+                {**common, "key": "b", "severity": "normal", "state": "open",
+                 "raised_at": "2026-11-20T08:00:00+00:00"},
+                {**common, "key": "c", "severity": "normal", "state": "acknowledged",
                  "raised_at": "2026-11-20T08:55:00+00:00",
                  "acknowledged_at": "2026-11-20T09:05:00+00:00"},
             ]

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from bot.knowledge import Answer, Entry, Hit
-from bot.questions import ManagerRequest, StoredQuestion, WeeklyStats
+from bot.questions import StoredQuestion, WeeklyStats
 from handlers import blocks as b
 
 ENTRY = Entry(
@@ -208,19 +208,6 @@ def test_home_view_for_users_and_managers() -> None:
     assert "You haven't asked anything yet." in text(manager_view)
 
 
-def test_manager_dm_names_asker_channel_and_guess() -> None:
-    blocks = b.manager_request_blocks(ManagerRequest(question(False), ENTRY, "U1"), "en")
-    assert "<@U1> asked in <#C1>" in text(blocks)
-    assert "best guess: *Wie mag posten?*" in text(blocks)
-
-
-def test_manager_dm_names_who_forwarded_a_question_of_someone_else() -> None:
-    shown = text(b.manager_request_blocks(ManagerRequest(question(False), None, "U9"), "nl"))
-    assert "<@U1> vroeg in <#C1>" in shown and "Doorgestuurd door <@U9>." in shown
-    alone = text(b.manager_request_blocks(ManagerRequest(question(False), None, "U1"), "nl"))
-    assert "Doorgestuurd" not in alone
-
-
 def test_a_long_entry_is_split_between_words() -> None:
     words = " ".join(f"woord{i}" for i in range(2000))
     long_entry = Entry(**{**ENTRY.__dict__, "body": words})
@@ -240,15 +227,6 @@ def test_a_long_entry_is_not_split_inside_a_link() -> None:
     assert any(s.startswith("<https://intranet.example/richtlijn|de richtlijn") for s in sections)
 
 
-def test_manager_dm_of_a_question_from_the_app_home_says_direct_message() -> None:
-    home = StoredQuestion(
-        1, "2026-11-27T10:00:00+00:00", "U1", "U1", "Twee\nregels", "nl", False, None, 0.2
-    )
-    shown = text(b.manager_request_blocks(ManagerRequest(home, None, "U1"), "en"))
-    assert "<@U1> asked in a direct message:\\n>Twee\\n>regels" in shown  # JSON text
-    assert "<#U1>" not in shown
-
-
 def test_shared_answer_has_no_private_buttons() -> None:
     answer = Answer("q", "nl", True, 0.9, Hit(ENTRY, 0.9), [])
     shared = b.shared_blocks(b.answer_blocks(answer, 1, shareable=True), "U1", "q?", "nl")
@@ -262,9 +240,6 @@ def test_very_long_titles_and_questions_stay_within_slack_limits() -> None:
     surfaces = [
         b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(long_entry, 0.9), []), 1),
         b.entry_blocks(long_entry, "nl", 1),
-        b.manager_request_blocks(
-            ManagerRequest(question(False, "<vraag> " * 400), long_entry, "U1"), "nl"
-        ),
         b.shared_blocks([], "U1", "<vraag> " * 400, "nl"),
     ]
     for blocks in surfaces:

@@ -19,6 +19,7 @@ __all__ = [
     "block_action_body",
     "block_suggestion_body",
     "event_body",
+    "message_action_body",
     "post",
     "signed_headers",
     "slash_command_body",
@@ -222,6 +223,7 @@ def view_submission_body(
     team_id: str = "T1",
     trigger_id: str | None = None,
     private_metadata: str = "",
+    view_id: str = "VMODAL",
 ) -> str:
     """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
     payload = {
@@ -232,7 +234,7 @@ def view_submission_body(
         "token": _TOKEN,
         "trigger_id": trigger_id or new_trigger_id(),
         "view": {
-            "id": "VMODAL",
+            "id": view_id,
             "team_id": team_id,
             "type": "modal",
             "callback_id": callback_id,
@@ -244,6 +246,35 @@ def view_submission_body(
         },
         "response_urls": [],
         "is_enterprise_install": False,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def message_action_body(
+    callback_id: str,
+    message: dict[str, Any],
+    channel_id: str = "C1",
+    user_id: str = "U1",
+    response_url: str = DEFAULT_RESPONSE_URL,
+    team_id: str = "T1",
+    trigger_id: str | None = None,
+) -> str:
+    """A form-encoded ``payload=<json>`` for a message shortcut (``message_action``) on
+    ``message`` (with its ``ts``, ``text`` and ``user``)."""
+    payload = {
+        "type": "message_action",
+        "token": _TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": _TEAM_DOMAIN},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "response_url": response_url,
+        "message_ts": message.get("ts"),
+        "message": {"type": "message", **message},
     }
     return urlencode({"payload": json.dumps(payload)})
 
