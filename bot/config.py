@@ -25,6 +25,8 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_TIMEZONE = "Europe/Brussels"
 DEFAULT_WORKERS = 2
 DEFAULT_HEALTH_MAX_AGE = 300
+DEFAULT_PILOT_UPDATE_DAYS = 14
+DEFAULT_PILOT_REMINDER_TIME = "09:00"
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -45,6 +47,9 @@ VARIABLES = (
     "SLACK_API_URL",
     "CONVERSATION_MANAGER",
     "SOCIALBOT_CHANNELS",
+    "PILOTS_CHANNEL",
+    "PILOT_UPDATE_DAYS",
+    "PILOT_REMINDER_TIME",
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "off"]
@@ -75,6 +80,15 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     conversation_managers: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    pilots_channel: str = ""
+    pilot_update_days: int = DEFAULT_PILOT_UPDATE_DAYS
+    pilot_reminder_time: str = DEFAULT_PILOT_REMINDER_TIME
+
+    @property
+    def pilot_reminder_cron(self) -> str:
+        """``PILOT_REMINDER_TIME`` (HH:MM) as a daily cron schedule."""
+        hours, minutes = self.pilot_reminder_time.split(":")
+        return f"{int(minutes)} {int(hours)} * * *"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -193,6 +207,13 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         slack_api_url=api_url,
         conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), USER_ID),
         channels=_ids("SOCIALBOT_CHANNELS", get("SOCIALBOT_CHANNELS"), _CHANNEL_ID),
+        pilots_channel=_one_id("PILOTS_CHANNEL", get("PILOTS_CHANNEL"), _CHANNEL_ID),
+        pilot_update_days=_whole(
+            "PILOT_UPDATE_DAYS", get("PILOT_UPDATE_DAYS"), DEFAULT_PILOT_UPDATE_DAYS, 1, 365
+        ),
+        pilot_reminder_time=_time_of_day(
+            "PILOT_REMINDER_TIME", get("PILOT_REMINDER_TIME", DEFAULT_PILOT_REMINDER_TIME)
+        ),
     )
 
 
@@ -227,3 +248,18 @@ def _ids(name: str, raw: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
                 name, f"{slack_id!r} is not a Slack id (expected e.g. {pattern.pattern[2]}0123ABCD)"
             )
     return ids
+
+
+def _one_id(name: str, raw: str, pattern: re.Pattern[str]) -> str:
+    ids = _ids(name, raw, pattern)
+    if len(ids) > 1:
+        raise ConfigError(name, f"takes one channel id, got {len(ids)}")
+    return ids[0] if ids else ""
+
+
+def _time_of_day(name: str, raw: str) -> str:
+    """A local time "HH:MM" (24 hours), normalised to two digits each."""
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(name, f"must be a time of day such as 09:00, got {raw!r}")
+    return f"{int(match[1]):02d}:{match[2]}"

@@ -10,10 +10,13 @@ import datetime as dt
 
 from bot.intake import Intake
 from bot.outbox import Outbox
+from bot.pilots import PilotService
 from bot.scheduler import Job
 
 
-def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
+def scheduled_jobs(
+    outbox: Outbox, intake: Intake, pilots: PilotService, reminder_cron: str = "0 9 * * *"
+) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
 
     def outbox_sweep(slot: dt.datetime) -> str:
@@ -24,6 +27,13 @@ def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
             f"{answered} answered request(s) purged"
         )
 
+    def pilot_reminders(slot: dt.datetime) -> str:
+        done = pilots.remind()
+        return (
+            f"{done.reminded} reminder(s) to owners of quiet pilots, "
+            f"{done.blocked_reported} blocked pilot(s) reported to the conversation manager"
+        )
+
     return [
         Job(
             name="outbox-sweep",
@@ -31,6 +41,15 @@ def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
             run=outbox_sweep,
             description="Re-queue messages left sending by a stopped process; purge messages "
             "delivered more than 30 days ago and requests answered more than a day ago.",
+            missed="run_once",
+        ),
+        Job(
+            name="pilot-reminders",
+            cron=reminder_cron,
+            run=pilot_reminders,
+            description="Remind the owner of each pilot without an update for PILOT_UPDATE_DAYS "
+            "days (once per quiet spell), and report pilots blocked for more than 3 days to the "
+            "conversation manager. Daily at PILOT_REMINDER_TIME.",
             missed="run_once",
         ),
     ]

@@ -17,6 +17,8 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
 from bot.outbox import Outbox
+from bot.pilot_report import TextRender
+from bot.pilots import PilotRender, PilotService
 from bot.questions import Clock, QuestionService, utc_now
 from bot.scheduled import scheduled_jobs
 from bot.scheduler import Scheduler
@@ -45,6 +47,7 @@ class Services:
     intake: Intake
     outbox: Outbox
     scheduler: Scheduler
+    pilots: PilotService
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -61,12 +64,15 @@ def build_services(
     clock: Clock = utc_now,
     models: bool = True,
     backfill: bool = True,
+    pilot_render: PilotRender | None = None,
 ) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries.
 
     With ``models=False`` no semantic model is loaded and no vectors are made, for commands
     that only read entries; the next command that answers embeds what is missing. With
     ``backfill=False`` missing vectors are left for :func:`start_backfill`.
+    ``pilot_render`` renders the pilot messages (the Slack edge passes Block Kit; plain
+    text otherwise).
     """
     store = Store(settings.db_path)
     embedder, reranker = load_models(settings.semantic if models else "off")
@@ -88,6 +94,16 @@ def build_services(
         store.close()
         raise
     intake, outbox = Intake(store, clock), Outbox(store, clock)
+    pilots = PilotService(
+        store,
+        clock,
+        pilot_render or TextRender(),
+        managers=settings.conversation_managers,
+        lang=settings.default_lang,
+        update_days=settings.pilot_update_days,
+        pilots_channel=settings.pilots_channel,
+    )
+    jobs = scheduled_jobs(outbox, intake, pilots, settings.pilot_reminder_cron)
     return Services(
         settings=settings,
         store=store,
@@ -95,7 +111,8 @@ def build_services(
         questions=QuestionService(store, kb, clock),
         intake=intake,
         outbox=outbox,
-        scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
+        scheduler=Scheduler(store, jobs, settings.zone, clock),
+        pilots=pilots,
     )
 
 
