@@ -250,9 +250,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Kies `/pilot list mine`, `all`, `flagship` of `at-risk`.",
         "en": "Choose `/pilot list mine`, `all`, `flagship` or `at-risk`.",
     },
-    "pilot_show_usage": {
-        "nl": "Welke pilot? Bv. `/pilot show TikTok werving`.",
-        "en": "Which pilot? E.g. `/pilot show TikTok recruitment`.",
+    "pilot_name_usage": {
+        "nl": "Welke pilot? Bv. `/pilot {command} TikTok werving`.",
+        "en": "Which pilot? E.g. `/pilot {command} TikTok recruitment`.",
     },
     "pilot_gone": {"nl": "Die pilot bestaat niet (meer).", "en": "That pilot no longer exists."},
     "pilot_name_missing": {"nl": "Geef de naam van de pilot.", "en": "Give the pilot's name."},

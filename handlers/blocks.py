@@ -60,7 +60,7 @@ Blocks = list[dict[str, Any]]
 
 def to_mrkdwn(markdown: str) -> str:
     """Convert the knowledge base's Markdown to Slack mrkdwn."""
-    text = _escape(markdown)
+    text = escape(markdown)
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
@@ -241,7 +241,7 @@ def source_line(entry: Entry, lang: str) -> str:
 
 def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
     """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
-    asked = _short(_escape(question), QUESTION_CHARS)
+    asked = _short(escape(question), QUESTION_CHARS)
     header = ContextBlock(
         elements=[MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=asked))]
     )
@@ -264,7 +264,7 @@ def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
         if question.channel_id.startswith(("D", "U", "W"))
         else (f"<#{question.channel_id}>")
     )
-    quoted = "\n".join(f">{line}" for line in _escape(question.question).split("\n"))
+    quoted = "\n".join(f">{line}" for line in escape(question.question).split("\n"))
     text = t(
         "manager_dm",
         lang,
@@ -301,15 +301,17 @@ def late_message(content: dict[str, Any], lang: str, asked: str) -> dict[str, An
 def manager_request_fallback(request: ManagerRequest) -> str:
     """The manager DM's notification text: the question, escaped, as typed text may hold
     <!channel> or a link."""
-    return _short(_escape(request.question.question), QUESTION_CHARS)
+    return _short(escape(request.question.question), QUESTION_CHARS)
 
 
 def home_view(
     lang: str,
     recent: Sequence[StoredQuestion],
     stats: WeeklyStats | None = None,
+    pilots: Blocks | None = None,
 ) -> dict[str, Any]:
-    """The App Home tab; ``stats`` is shown only to the conversation manager(s)."""
+    """The App Home tab; ``stats`` and the ``pilots`` section are shown only to the
+    conversation manager(s)."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
         SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
@@ -330,7 +332,9 @@ def home_view(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
     if stats is not None:
         blocks.extend(_manager_section(stats, lang))
-    return View(type="home", blocks=blocks).to_dict()
+    view = View(type="home", blocks=blocks).to_dict()
+    view["blocks"] += pilots or []
+    return view
 
 
 def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
@@ -351,7 +355,7 @@ def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
     if stats.unanswered:
         lines = [
             f"• {q.asked_at[:16].replace('T', ' ')} <@{q.user_id}>: "
-            + _escape(_short(q.question, 150))
+            + escape(_short(q.question, 150))
             for q in stats.unanswered
         ]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
@@ -387,7 +391,7 @@ def ask_modal(lang: str) -> dict[str, Any]:
 
 def _question_line(question: StoredQuestion, lang: str) -> str:
     mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
-    return f"{mark} {question.asked_at[:10]} {_escape(_short(question.question, 150))}"
+    return f"{mark} {question.asked_at[:10]} {escape(_short(question.question, 150))}"
 
 
 def _feedback_buttons(lang: str, question_id: int) -> list[ButtonElement]:
@@ -412,10 +416,11 @@ def _short(text: str, limit: int) -> str:
 
 def _title(entry: Entry) -> str:
     """An entry's title for mrkdwn, escaped and cut short if very long."""
-    return _escape(_short(entry.title, TITLE_CHARS))
+    return escape(_short(entry.title, TITLE_CHARS))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Typed text made safe for mrkdwn: &, < and > escaped (no <!channel>, no links)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -1,4 +1,5 @@
-"""App Home: what socialbot can do and your recent questions; statistics for the manager."""
+"""App Home: what socialbot can do and your recent questions; statistics and the pilots
+that need attention for the manager."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 from bot.services import Services
 from handlers.blocks import home_view
 from handlers.lazy import ack_only, after_ack
+from handlers.pilot_blocks import attention_blocks
 
 
 def register(app: App, services: Services) -> None:
@@ -23,7 +25,11 @@ def register(app: App, services: Services) -> None:
             return
         user = event["user"]
         stats = services.questions.weekly_stats() if user in managers else None
-        view = home_view(lang, services.questions.recent(user), stats)
+        pilots = None
+        if user in managers:
+            days = services.settings.pilot_update_days
+            pilots = attention_blocks(services.pilots.attention(), lang, days)
+        view = home_view(lang, services.questions.recent(user), stats, pilots)
         client.views_publish(user_id=user, view=view)
 
     app.event("app_home_opened")(ack=ack_only, lazy=[publish_home])

@@ -32,6 +32,7 @@ from bot.services import Services, build_services, keep_vectors_complete, start_
 from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
+from handlers.pilot_blocks import SlackPilotRender
 from handlers.replies import SlackReplies
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
 from handlers.transport import SlackTransport
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client of the Slack app's listeners (it retries briefly: a user waits)."""
     return build_client(settings.slack_bot_token, settings.slack_api_url)
+
+
+def pilot_render() -> SlackPilotRender:
+    """The pilot messages in Block Kit (the CLI's jobs use it too, through this door)."""
+    return SlackPilotRender()
 
 
 def build_worker(services: Services, tuning: Tuning) -> Worker:
@@ -64,7 +70,7 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
     """
     settings.require_slack(mode)
     configure_logging(settings.log_level, settings.secrets)
-    services = build_services(settings, backfill=False)
+    services = build_services(settings, backfill=False, pilot_render=pilot_render())
     try:
         require_writable(services.store)
         client = slack_client(settings)
@@ -113,7 +119,7 @@ def worker_process(settings: Settings, tuning: Tuning, stop: Event) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings.log_level, settings.secrets)
     _lower_priority()
-    services = build_services(settings, seed=False)
+    services = build_services(settings, seed=False, pilot_render=pilot_render())
     keep_vectors_complete(services.kb)  # a worker answers: it notices missing vectors
     stopping = threading.Event()  # the worker's threads wait on a thread event
     threading.Thread(target=_relay_stop, args=(stop, stopping), daemon=True).start()

@@ -19,7 +19,7 @@ def test_manifest_matches_the_listeners() -> None:
         "app_mention",
         "message.im",
     ]
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/pilot"]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read",
         "chat:write",
@@ -31,5 +31,5 @@ def test_manifest_matches_the_listeners() -> None:
         "mpim:history",
     }
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
-    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):
+    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/pilot"'):
         assert event in handlers

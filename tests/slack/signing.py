@@ -21,6 +21,7 @@ __all__ = [
     "post",
     "signed_headers",
     "slash_command_body",
+    "view_submission_body",
 ]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -219,8 +220,12 @@ def view_submission_body(
     user_id: str = "U1",
     team_id: str = "T1",
     trigger_id: str | None = None,
+    view_id: str = "VMODAL",
+    private_metadata: str = "",
+    blocks: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
+    """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``) of
+    the view ``view_id`` (Slack keeps it while the modal is open), with its ``blocks``."""
     payload = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": _TEAM_DOMAIN},
@@ -229,13 +234,14 @@ def view_submission_body(
         "token": _TOKEN,
         "trigger_id": trigger_id or new_trigger_id(),
         "view": {
-            "id": "VMODAL",
+            "id": view_id,
             "team_id": team_id,
             "type": "modal",
             "callback_id": callback_id,
+            "blocks": blocks or [],
             "state": {"values": values},
             "hash": "1700000000.abc",
-            "private_metadata": "",
+            "private_metadata": private_metadata,
             "app_id": _APP_ID,
             "bot_id": "BBOT",
         },
