@@ -383,15 +383,17 @@ class PilotService:
         query = name.strip()
         if not query:
             raise InvalidInput(t("pilot_name_missing", self.lang))
-        sql = "select id, name, name_key from pilots"
-        rows = self.store.db.execute(
-            sql + (" where state = 'active'" if active_only else "")
-        ).fetchall()
+        state = " and state = 'active'" if active_only else ""
         wanted = name_key(query)
-        for pilot_id, _, key in rows:
-            if key == wanted:
-                return self.get(pilot_id)
-        names = {pilot_id: stored for pilot_id, stored, _ in rows}
+        exact = self.store.db.execute(
+            f"select id from pilots where name_key = ?{state}", [wanted]
+        ).fetchone()
+        if exact:
+            return self.get(exact[0])
+        rows = self.store.db.execute(
+            "select id, name from pilots" + state.replace(" and", " where")
+        ).fetchall()
+        names = {pilot_id: stored for pilot_id, stored in rows}
         found = process.extract(
             query,
             names,
