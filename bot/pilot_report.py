@@ -29,17 +29,17 @@ PLATFORM_NAMES = {
 
 
 def status_text(status: str, lang: str) -> str:
-    """ "🟢 On track", "🟠 At risk" or "🔴 Blocked"."""
+    """The status in words: "🟢 On track", "🟠 At risk" or "🔴 Blocked"."""
     return t(f"status_{status}", lang) if status in STATUS_MARKS else status
 
 
 def outcome_text(outcome: str, lang: str) -> str:
-    """ "scale", "stop" or "extend" in ``lang``."""
+    """The outcome in ``lang``: "scale", "stop" or "extend"."""
     return t(f"outcome_{outcome}", lang) if outcome else "–"
 
 
 def budget_line(pilot: Pilot, lang: str) -> str:
-    """ "Budget: ▓▓▓░░░░░░░ 30 % (€ 300 of € 1.000)"."""
+    """The budget used: "Budget: ▓▓▓░░░░░░░ 30 % (€ 300 of € 1.000)"."""
     return t(
         "pilot_budget_line",
         lang,
@@ -50,7 +50,7 @@ def budget_line(pilot: Pilot, lang: str) -> str:
 
 
 def hours_line(pilot: Pilot, lang: str) -> str:
-    """ "Hours: ▓▓░░░░░░░░ 20 % (8 of 40 h)"."""
+    """The hours used: "Hours: ▓▓░░░░░░░░ 20 % (8 of 40 h)"."""
     return t(
         "pilot_hours_line",
         lang,

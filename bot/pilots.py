@@ -616,11 +616,7 @@ class PilotService:
                  pilot.id],
             )  # fmt: skip
             assert update_id is not None
-            update = _update(
-                db.execute(
-                    f"select {_UPDATE_COLUMNS} from pilot_updates where id = ?", [update_id]
-                ).fetchone()
-            )
+            update = _stored_update(db, update_id)
             self._post(db, after, update)
             for warning in warnings:
                 db.execute(
@@ -695,11 +691,7 @@ class PilotService:
                      f"pilot:{pilot.id}", by_user, _iso(now)],
                 )  # fmt: skip
             assert update_id is not None
-            update = _update(
-                db.execute(
-                    f"select {_UPDATE_COLUMNS} from pilot_updates where id = ?", [update_id]
-                ).fetchone()
-            )
+            update = _stored_update(db, update_id)
             self._post(db, after, update)
         return Updated(after, update)
 
@@ -950,6 +942,11 @@ _UPDATE_COLUMNS = (
     "id, pilot_id, kind, status, text, hours, spent_cents, kpi_values, blocker, blocker_user, "
     "outcome, by_user, created_at"
 )
+
+
+def _stored_update(db: Database, update_id: int) -> Update:
+    row = db.execute(f"select {_UPDATE_COLUMNS} from pilot_updates where id = ?", [update_id])
+    return _update(row.fetchone())
 
 
 def _pilot(row: Sequence[Any]) -> Pilot:
