@@ -895,6 +895,23 @@ def test_pilots_remind_runs_the_job_once_per_quiet_spell(
     _, out, _ = run(capsys, "jobs", "list", "--json")
     jobs = {job["name"]: job for job in map(json.loads, out.splitlines())}
     assert jobs["pilot-reminders"]["schedule"] == "0 9 * * *"
+    services = build_services(load_settings(), models=False)
+    try:  # the TikTok pilot's last update was 20 days ago
+        with services.store.transaction() as db:
+            db.execute(
+                "update pilots set last_update_at = '2020-01-01T00:00:00+00:00' where id = 1"
+            )
+    finally:
+        services.close()
+    assert run(capsys, "pilots", "remind")[1].startswith("pilot-reminders: 1 reminder(s)")
+    assert run(capsys, "jobs", "run", "pilot-reminders")[1].startswith("pilot-reminders: 0 rem")
+    services = build_services(load_settings(), models=False)
+    try:  # rendered as `socialbot serve` renders it: with the "Update now" button
+        (row,) = services.outbox.rows()
+    finally:
+        services.close()
+    assert (row.kind, row.channel) == ("pilot_reminder", "UOWNER1")
+    assert row.content["blocks"][1]["elements"][0]["action_id"] == "pilot_update_now"
 
 
 def test_pilots_export_writes_csv_for_a_dutch_excel_and_json(
