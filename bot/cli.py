@@ -37,6 +37,8 @@ from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
+from bot.pilot_report import export_csv, export_json, listing_text, report_lines
+from bot.pilots import Pilot, Report
 from bot.questions import small_talk
 from bot.scheduler import JobState
 from bot.services import Services, build_services
@@ -209,11 +211,19 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
 
 @contextmanager
-def _services(run: _Run, seed: bool = True, models: bool = True) -> Iterator[Services]:
+def _services(
+    run: _Run, seed: bool = True, models: bool = True, sends: bool = False
+) -> Iterator[Services]:
     """The library's services on the database, closed after the block; the first use of a
-    database file that does not exist yet says so."""
+    database file that does not exist yet says so. ``sends``: the commands whose jobs put
+    messages in the outbox render them as `socialbot serve` does (Block Kit)."""
     _announce_new_database(run.config)
-    services = build_services(run.config, seed=seed, models=models)
+    render = None
+    if sends:
+        from handlers.runtime import pilot_render  # the Slack edge's renderer, as serve's
+
+        render = pilot_render()
+    services = build_services(run.config, seed=seed, models=models, pilot_render=render)
     try:
         yield services
     finally:
@@ -763,7 +773,7 @@ def jobs_run(run: _Run, name: str) -> None:
     the schedule `socialbot jobs list` shows. A job that another process is running is
     not started twice.
     """
-    with _services(run, models=False) as services:
+    with _services(run, models=False, sends=True) as services:
         services.scheduler.job(name)  # NotFound names the jobs there are
         try:
             summary = services.scheduler.run_now(name)
@@ -905,6 +915,8 @@ def privacy_forget(run: _Run, user_id: str) -> None:
             "another process kept the write-ahead log from being emptied: old pages may "
             "still hold the id; run `socialbot privacy forget` again"
         )
+
+
 @cli.group(
     epilog=_examples("socialbot escalations list --open", "socialbot escalations show ESC-42")
 )
@@ -1047,6 +1059,176 @@ def render_escalation(detail: Detail, zone: ZoneInfo) -> str:
         error = f"  ({_one_line(copy.last_error)})" if copy.last_error else ""
         lines.append(f"  {copy.to:<12} {copy.kind:<24} {sent}{error}")
     return "\n".join(lines)
+
+
+@cli.group(
+    epilog=_examples(
+        "socialbot pilots list at-risk",
+        'socialbot pilots show "TikTok recruitment"',
+        "socialbot pilots export --format csv --output pilots/",
+    ),
+)
+def pilots() -> None:
+    """Pilot projects: list, show, remind, export.
+
+    What `/pilot list` and `/pilot show` show in Slack, for people outside Slack; the
+    reminders for cron; an export for managers' spreadsheets.
+    """
+
+
+@pilots.command(
+    "list", epilog=_examples("socialbot pilots list", "socialbot pilots list at-risk --json")
+)
+@click.argument("which", type=click.Choice(["all", "flagship", "at-risk"]), default="all")
+@click.option(
+    "--owner", metavar="USER", help="Only the pilots of this Slack user id (owner or member)."
+)
+@_json_option
+@click.pass_obj
+def pilots_list(run: _Run, which: str, owner: str | None, as_json: bool) -> None:
+    """Active pilots with their spend and hours against budget.
+
+    WHICH is all (default), flagship or at-risk (amber or red); red first, then amber.
+    Each line: status, name, owner, budget used, hours used and days since the last update.
+    """
+    with _services(run, seed=False, models=False) as services:
+        listing = services.pilots.listing("mine" if owner else which, owner or "")
+        now = services.pilots.clock()
+    if as_json:
+        for pilot in listing.pilots:
+            print(json.dumps(pilot_json(pilot), ensure_ascii=False))
+        return
+    print(listing_text(listing, run.config.default_lang, now))
+
+
+@pilots.command(
+    "show",
+    epilog=_examples(
+        'socialbot pilots show "TikTok recruitment"', "socialbot pilots show tiktok --json"
+    ),
+)
+@click.argument("name", nargs=-1, required=True)
+@_json_option
+@click.pass_obj
+def pilots_show(run: _Run, name: tuple[str, ...], as_json: bool) -> None:
+    """One pilot: history, budget and hours used, KPI progress, days since the last update.
+
+    NAME is matched as /pilot matches it: a small typo still finds the pilot.
+    """
+    settings = run.config
+    with _services(run, seed=False, models=False) as services:
+        report = services.pilots.report(services.pilots.find(" ".join(name)).id, history=1000)
+    if as_json:
+        print(json.dumps(report_json(report), ensure_ascii=False))
+        return
+    print("\n".join(report_lines(report, settings.default_lang, settings.zone)))
+
+
+@pilots.command(
+    "remind",
+    epilog=_examples("socialbot pilots remind", "crontab line: 0 9 * * * socialbot pilots remind"),
+)
+@click.pass_obj
+def pilots_remind(run: _Run) -> None:
+    """Chase quiet and blocked pilots now (the pilot-reminders job).
+
+    Each pilot without an update for PILOT_UPDATE_DAYS days gets one reminder DM to its
+    owner (never twice for the same quiet spell); each pilot blocked for more than 3 days
+    is reported to the conversation manager. `socialbot serve` sends the messages. Runs
+    under the same guard as `socialbot jobs run pilot-reminders`: never twice at once.
+    """
+    with _services(run, seed=False, models=False, sends=True) as services:
+        try:
+            summary = services.scheduler.run_now("pilot-reminders")
+        except BotError:  # another process runs it: the message says so
+            raise
+        except Exception as exc:  # the job's own failure; the scheduler logged it
+            raise BotError(f"job pilot-reminders failed: {type(exc).__name__}: {exc}") from None
+    print(f"pilot-reminders: {summary}")
+
+
+@pilots.command(
+    "export",
+    epilog=_examples(
+        "socialbot pilots export --format csv --output pilots/",
+        "socialbot pilots export --format json > pilots.json",
+    ),
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), required=True, help="csv or json."
+)
+@click.option(
+    "--output", metavar="PATH",
+    help="csv: the folder for pilots.csv and pilot-updates.csv (default: the current folder); "
+    "json: the file (default: standard output).",
+)  # fmt: skip
+@click.pass_obj
+def pilots_export(run: _Run, fmt: str, output: str | None) -> None:
+    """Every pilot and every update, for managers' spreadsheets.
+
+    csv writes two files that Excel opens as they are in a Dutch or Belgian locale:
+    UTF-8 with a byte-order mark, semicolons between fields, decimal commas. json writes
+    one document: {"pilots": [... each with its "updates"]}.
+    """
+    settings = run.config
+    with _services(run, seed=False, models=False) as services:
+        every, updates = services.pilots.everything()
+    try:
+        if fmt == "json":
+            document = export_json(every, updates, settings.zone)
+            if output is None:
+                print(document)
+                return
+            Path(output).write_text(document + "\n", encoding="utf-8")
+            print(f"Exported {len(every)} pilots and {len(updates)} updates to {output}.")
+            return
+        folder = Path(output or ".")
+        folder.mkdir(parents=True, exist_ok=True)
+        pilots_csv, updates_csv = export_csv(every, updates, settings.zone)
+        (folder / "pilots.csv").write_text(pilots_csv, encoding="utf-8", newline="")
+        (folder / "pilot-updates.csv").write_text(updates_csv, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise BotError(
+            f"cannot write to {exc.filename or output}: {exc.strerror or exc}; "
+            "choose a place you can write to"
+        ) from None
+    print(
+        f"Exported {len(every)} pilots to {folder / 'pilots.csv'} and {len(updates)} updates "
+        f"to {folder / 'pilot-updates.csv'}."
+    )
+
+
+def pilot_json(pilot: Pilot) -> dict[str, object]:
+    """The ``pilots list --json`` object for one pilot."""
+    return {
+        "id": pilot.id,
+        "name": pilot.name,
+        "owner": pilot.owner,
+        "status": pilot.status,
+        "flagship": pilot.flagship,
+        "budget_cents": pilot.budget_cents,
+        "spent_cents": pilot.spent_cents,
+        "hours_estimated": pilot.hours_estimated,
+        "hours_spent": pilot.hours_spent,
+        "last_update_at": pilot.last_activity.isoformat(),
+    }
+
+
+def report_json(report: Report) -> dict[str, object]:
+    """The ``pilots show --json`` object."""
+    return {
+        **pilot_json(report.pilot),
+        "state": report.pilot.state,
+        "team": report.pilot.team,
+        "goal": report.pilot.goal,
+        "days_since_update": report.days_since_update,
+        "kpis": [{"name": k.name, "target": k.target, "value": k.value} for k in report.kpis],
+        "updates": [
+            {"id": u.id, "kind": u.kind, "status": u.status, "text": u.text, "hours": u.hours,
+             "spent_cents": u.spent_cents, "by": u.by_user, "at": u.created_at.isoformat()}
+            for u in report.updates
+        ],
+    }  # fmt: skip
 
 
 def entry_json(entry: Entry) -> dict[str, object]:

@@ -43,6 +43,8 @@ DEFAULT_RETENTION_DAYS = 365
 # OpenTelemetry's Prometheus exporter, free beside node_exporter's 9100.
 DEFAULT_METRICS_HOST = "127.0.0.1"
 DEFAULT_METRICS_PORT = 9464
+DEFAULT_PILOT_UPDATE_DAYS = 14
+DEFAULT_PILOT_REMINDER_TIME = "09:00"
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -74,6 +76,9 @@ VARIABLES = (
     "SOCIALBOT_CRISIS_WORDS_NL",
     "SOCIALBOT_CRISIS_WORDS_EN",
     "SOCIALBOT_CRISIS_PLAYBOOK",
+    "PILOTS_CHANNEL",
+    "PILOT_UPDATE_DAYS",
+    "PILOT_REMINDER_TIME",
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "off"]
@@ -120,6 +125,15 @@ class Settings:
     working_days: frozenset[int] = frozenset(range(5))
     crisis_words: tuple[str, ...] = DEFAULT_WORDS["nl"] + DEFAULT_WORDS["en"]
     crisis_playbook: str = DEFAULT_PLAYBOOK
+    pilots_channel: str = ""
+    pilot_update_days: int = DEFAULT_PILOT_UPDATE_DAYS
+    pilot_reminder_time: str = DEFAULT_PILOT_REMINDER_TIME
+
+    @property
+    def pilot_reminder_cron(self) -> str:
+        """``PILOT_REMINDER_TIME`` (HH:MM) as a daily cron schedule."""
+        hours, minutes = self.pilot_reminder_time.split(":")
+        return f"{int(minutes)} {int(hours)} * * *"
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -265,6 +279,13 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         crisis_words=_words("SOCIALBOT_CRISIS_WORDS_NL", get("SOCIALBOT_CRISIS_WORDS_NL"), "nl")
         + _words("SOCIALBOT_CRISIS_WORDS_EN", get("SOCIALBOT_CRISIS_WORDS_EN"), "en"),
         crisis_playbook=get("SOCIALBOT_CRISIS_PLAYBOOK", DEFAULT_PLAYBOOK),
+        pilots_channel=_one_id("PILOTS_CHANNEL", get("PILOTS_CHANNEL"), _CHANNEL_ID),
+        pilot_update_days=_whole(
+            "PILOT_UPDATE_DAYS", get("PILOT_UPDATE_DAYS"), DEFAULT_PILOT_UPDATE_DAYS, 1, 365
+        ),
+        pilot_reminder_time=_time_of_day(
+            "PILOT_REMINDER_TIME", get("PILOT_REMINDER_TIME", DEFAULT_PILOT_REMINDER_TIME)
+        ),
     )  # fmt: skip
 
 
@@ -355,3 +376,18 @@ def _ids(name: str, raw: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
                 name, f"{slack_id!r} is not a Slack id (expected e.g. {pattern.pattern[2]}0123ABCD)"
             )
     return ids
+
+
+def _one_id(name: str, raw: str, pattern: re.Pattern[str]) -> str:
+    ids = _ids(name, raw, pattern)
+    if len(ids) > 1:
+        raise ConfigError(name, f"takes one channel id, got {len(ids)}")
+    return ids[0] if ids else ""
+
+
+def _time_of_day(name: str, raw: str) -> str:
+    """A local time "HH:MM" (24 hours), normalised to two digits each."""
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(name, f"must be a time of day such as 09:00, got {raw!r}")
+    return f"{int(match[1]):02d}:{match[2]}"

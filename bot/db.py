@@ -349,6 +349,96 @@ def m005_delivery_spine(db: Database) -> None:
 
 
 @migrations()
+def m007_pilots(db: Database) -> None:
+    """Pilot projects (``pilots``, with running totals of what was spent, for fast lists),
+    their members and their history of updates (``pilot_updates``, append-only); a closed
+    pilot's lessons go to ``lesson_drafts`` (m010). A pilot or update is stored once per
+    Slack request key (view or trigger id)."""
+    db.table("pilots").create(
+        {
+            "id": int,
+            "key": str,
+            "name": str,
+            "name_key": str,
+            "owner": str,
+            "team": str,
+            "platforms": str,
+            "goal": str,
+            "kpis": str,
+            "budget_cents": int,
+            "hours_estimated": float,
+            "start_date": str,
+            "end_date": str,
+            "flagship": int,
+            "channel_id": str,
+            "status": str,
+            "state": str,
+            "spent_cents": int,
+            "hours_spent": float,
+            "kpi_values": str,
+            "created_by": str,
+            "created_at": str,
+            "last_update_at": str,
+            "blocked_since": str,
+            "blocker": str,
+            "warned_money": int,
+            "warned_hours": int,
+            "reminded_gap": str,
+            "blocked_reported": str,
+            "outcome": str,
+            "lessons": str,
+            "closed_at": str,
+            "closed_by": str,
+        },
+        pk="id",
+        not_null={"key", "name", "name_key", "owner", "state", "status", "created_at"},
+        defaults={
+            "state": "active",
+            "status": "green",
+            "spent_cents": 0,
+            "hours_spent": 0.0,
+            "flagship": 0,
+            "warned_money": 0,
+            "warned_hours": 0,
+            "kpi_values": "{}",
+        },
+    )
+    db.table("pilots").create_index(["key"], unique=True)
+    db.table("pilots").create_index(["name_key"], unique=True)
+    db.table("pilots").create_index(["state", "status"])
+    db.table("pilots").create_index(["owner"])
+    db.table("pilot_members").create(
+        {"pilot_id": int, "user_id": str},
+        pk=("pilot_id", "user_id"),
+        foreign_keys=[("pilot_id", "pilots", "id")],
+    )
+    db.table("pilot_members").create_index(["user_id"])
+    db.table("pilot_updates").create(
+        {
+            "id": int,
+            "key": str,
+            "pilot_id": int,
+            "kind": str,
+            "status": str,
+            "text": str,
+            "hours": float,
+            "spent_cents": int,
+            "kpi_values": str,
+            "blocker": str,
+            "blocker_user": str,
+            "outcome": str,
+            "by_user": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"key", "pilot_id", "kind", "by_user", "created_at"},
+        foreign_keys=[("pilot_id", "pilots", "id")],
+    )
+    db.table("pilot_updates").create_index(["key"], unique=True)
+    db.table("pilot_updates").create_index(["pilot_id", "id"])
+
+
+@migrations()
 def m008_teaching(db: Database) -> None:
     """Teaching: the phrasings the conversation manager taught an entry (so an import with
     ``--replace`` can keep them, and they can be removed again), and the stored questions

@@ -142,6 +142,27 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         dated_by="created_at",
     ),
     PersonalData(
+        "pilots",
+        "pilot projects: who owns, created and closed them, with their goal, blocker and "
+        "lessons; kept as the team's record of the pilot, forgetting clears the people",
+        people=("owner", "created_by", "closed_by"),
+        mentions=("key", "name", "team", "goal", "blocker", "lessons", "kpis"),
+        forget="clear",
+    ),
+    PersonalData(
+        "pilot_members",
+        "who may update a pilot besides its owner",
+        people=("user_id",),
+    ),
+    PersonalData(
+        "pilot_updates",
+        "each pilot's history of updates: who posted it, who must act on a blocker, what "
+        "happened; kept with the pilot, forgetting clears the people",
+        people=("by_user", "blocker_user"),
+        mentions=("key", "text", "blocker"),
+        forget="clear",
+    ),
+    PersonalData(
         "taught_phrasings",
         "the phrasings the conversation manager taught an entry, and who taught them: kept "
         "while the entry is (an import with --replace keeps them); forgetting clears who",

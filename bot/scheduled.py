@@ -11,12 +11,18 @@ import datetime as dt
 from bot.escalations import EscalationService
 from bot.intake import Intake
 from bot.outbox import Outbox
+from bot.pilots import PilotService
 from bot.privacy import Privacy
 from bot.scheduler import Job
 
 
 def scheduled_jobs(
-    outbox: Outbox, intake: Intake, privacy: Privacy, escalations: EscalationService
+    outbox: Outbox,
+    intake: Intake,
+    privacy: Privacy,
+    escalations: EscalationService,
+    pilots: PilotService,
+    reminder_cron: str = "0 9 * * *",
 ) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
 
@@ -30,6 +36,13 @@ def scheduled_jobs(
 
     def escalation_deadlines(slot: dt.datetime) -> str:
         return f"{escalations.due_reminders()} unacknowledged escalation(s) re-notified"
+
+    def pilot_reminders(slot: dt.datetime) -> str:
+        done = pilots.remind()
+        return (
+            f"{done.reminded} reminder(s) to owners of quiet pilots, "
+            f"{done.blocked_reported} blocked pilot(s) reported to the conversation manager"
+        )
 
     return [
         Job(
@@ -54,6 +67,15 @@ def scheduled_jobs(
             run=escalation_deadlines,
             description="Re-notify the conversation managers of escalations not acknowledged "
             "by their deadline (then the backup too; at most 3 times).",
+            missed="run_once",
+        ),
+        Job(
+            name="pilot-reminders",
+            cron=reminder_cron,
+            run=pilot_reminders,
+            description="Remind the owner of each pilot without an update for PILOT_UPDATE_DAYS "
+            "days (once per quiet spell), and report pilots blocked for more than 3 days to the "
+            "conversation manager. Daily at PILOT_REMINDER_TIME.",
             missed="run_once",
         ),
     ]

@@ -19,6 +19,8 @@ from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
 from bot.outbox import Outbox
+from bot.pilot_report import TextRender
+from bot.pilots import PilotRender, PilotService
 from bot.privacy import Privacy
 from bot.questions import Clock, QuestionService, utc_now
 from bot.scheduled import scheduled_jobs
@@ -53,6 +55,7 @@ class Services:
     privacy: Privacy
     escalations: EscalationService
     crisis: CrisisCheck
+    pilots: PilotService
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -69,12 +72,15 @@ def build_services(
     clock: Clock = utc_now,
     models: bool = True,
     backfill: bool = True,
+    pilot_render: PilotRender | None = None,
 ) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries.
 
     With ``models=False`` no semantic model is loaded and no vectors are made, for commands
     that only read entries; the next command that answers embeds what is missing. With
     ``backfill=False`` missing vectors are left for :func:`start_backfill`.
+    ``pilot_render`` renders the pilot messages (the Slack edge passes Block Kit; plain
+    text otherwise).
     """
     store = Store(settings.db_path, settings.db_source)
     embedder, reranker = load_models(settings.semantic if models else "off")
@@ -101,7 +107,18 @@ def build_services(
     escalations = EscalationService(
         store, questions, routing(settings), settings.default_lang, clock
     )
-    jobs = scheduled_jobs(outbox, intake, privacy, escalations)
+    pilots = PilotService(
+        store,
+        clock,
+        pilot_render or TextRender(),
+        managers=settings.conversation_managers,
+        lang=settings.default_lang,
+        update_days=settings.pilot_update_days,
+        pilots_channel=settings.pilots_channel,
+    )
+    jobs = scheduled_jobs(
+        outbox, intake, privacy, escalations, pilots, settings.pilot_reminder_cron
+    )
     return Services(
         settings=settings,
         store=store,
@@ -114,6 +131,7 @@ def build_services(
         privacy=privacy,
         escalations=escalations,
         crisis=CrisisCheck(settings.crisis_words, kb, settings.crisis_playbook),
+        pilots=pilots,
     )
 
 

@@ -379,11 +379,11 @@ def home_view(
     lang: str,
     recent: Sequence[StoredQuestion],
     stats: WeeklyStats | None = None,
-    extra: Sequence[Block] = (),
+    extra: Sequence[Block | dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The App Home tab; ``stats`` (and ``extra``, e.g. the to-teach list) are shown only
-    to the conversation manager(s)."""
-    blocks: list[Block] = [
+    """The App Home tab; ``stats`` (and ``extra``, e.g. the pilots that need attention and
+    the to-teach list) are shown only to the conversation manager(s)."""
+    blocks: list[Block | dict[str, Any]] = [
         HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
         SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
         ActionsBlock(

@@ -1,4 +1,5 @@
-"""App Home: what socialbot can do and your recent questions; statistics for the manager."""
+"""App Home: what socialbot can do and your recent questions; statistics and the pilots
+that need attention for the manager."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 
 from bot.services import Services
 from handlers.blocks import home_view
 from handlers.lazy import ack_only, after_ack
+from handlers.pilot_blocks import attention_blocks
 from handlers.teaching_blocks import to_teach_blocks
 
 
@@ -29,10 +32,14 @@ def register(app: App, services: Services) -> None:
 
 
 def publish(client: WebClient, services: Services, user: str, manager: bool) -> None:
-    """Publish ``user``'s App Home; a conversation manager also sees the last 7 days and
-    the to-teach list."""
+    """Publish ``user``'s App Home; a conversation manager also sees the last 7 days, the
+    pilots that need attention and the to-teach list."""
     lang = services.settings.default_lang
     stats = services.questions.weekly_stats() if manager else None
-    extra = to_teach_blocks(services.teaching.to_teach(), lang) if manager else []
+    extra: list[Block | dict[str, Any]] = []
+    if manager:
+        days = services.settings.pilot_update_days
+        extra.extend(attention_blocks(services.pilots.attention(), lang, days))
+        extra.extend(to_teach_blocks(services.teaching.to_teach(), lang))
     view = home_view(lang, services.questions.recent(user), stats, extra)
     client.views_publish(user_id=user, view=view)

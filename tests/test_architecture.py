@@ -33,7 +33,8 @@ def test_bot_never_imports_slack() -> None:
         for module in imported_modules(path)
         if module.split(".")[0] in FORBIDDEN
     }
-    # The CLI's `serve` command is the one door to the Slack edge, loaded only when serving.
+    # The CLI's one door to the Slack edge, loaded only by `serve` and by the commands whose
+    # jobs render messages as `serve` does (`jobs run`, `pilots remind`).
     assert offenders <= {"bot/cli.py: handlers.runtime"}
 
 

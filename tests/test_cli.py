@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -18,6 +19,7 @@ from bot.config import load_settings
 from bot.escalations import Escalation, Notice
 from bot.i18n import t
 from bot.outbox import STATES, Message, Sent
+from bot.pilots import PilotForm, UpdateForm
 from bot.services import build_services
 from tests.conftest import FIXTURE_KB, write_lock_held
 
@@ -786,6 +788,7 @@ def test_jobs_run_prints_the_summary_and_records_the_outcome(
     assert out.startswith("outbox-sweep: 0 stuck message(s) re-queued")
     _, out, _ = run(capsys, "jobs", "list", "--json")
     job = next(j for j in map(json.loads, out.splitlines()) if j["name"] == "outbox-sweep")
+    (job,) = [job for job in map(json.loads, out.splitlines()) if job["name"] == "outbox-sweep"]
     assert job["last_outcome"] == "ok" and job["last_started"] is not None
     _, out, _ = run(capsys, "jobs", "list")
     assert next(line for line in out.splitlines() if line.startswith("outbox-sweep")).endswith(
@@ -799,7 +802,7 @@ def test_jobs_run_of_an_unknown_job_names_the_jobs(
     code, out, err = run(capsys, "jobs", "run", "outbox-swep")
     assert code == 1
     assert out == ""
-    jobs = "outbox-sweep, privacy-retention, escalation-deadlines"
+    jobs = "outbox-sweep, privacy-retention, escalation-deadlines, pilot-reminders"
     assert f"no job 'outbox-swep'; the jobs are: {jobs}" in err
 
 
@@ -940,6 +943,8 @@ def test_taught_phrasings_export_reimport_and_untaught(
     assert not json.loads(out)["answered"]
     code, _, err = run(capsys, "kb", "untaught", "hacked-account", LOCKED_OUT)
     assert code == 1 and "not a taught phrasing" in err
+
+
 # --- backup and privacy ------------------------------------------------------------------
 
 
@@ -1117,3 +1122,107 @@ def test_escalations_show_of_an_unknown_or_bad_reference(
     assert code == 1 and "no escalation ESC-99" in err
     code, _, err = run(capsys, "escalations", "show", "first")
     assert code == 2 and "give e.g. ESC-42" in err
+
+
+# --- pilots -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pilot_db(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two pilots in the database: one amber with an update that spent money, one flagship."""
+    monkeypatch.setenv("CONVERSATION_MANAGER", "UCM1")
+    services = build_services(load_settings(), models=False)
+    try:
+        pilots = services.pilots
+        form = PilotForm(
+            name="TikTok recruitment", owner="UOWNER1", team="HR", platforms=("tiktok",),
+            goal="Interns", kpis=(("Applications", "40"),), budget="1.000", hours="40",
+            start="2026-11-01", end="2027-02-01",
+        )  # fmt: skip
+        tiktok = pilots.create(form, "v1", "UOWNER1")
+        pilots.update(tiktok.id, UpdateForm("amber", "Wacht op legal", spent="250,50",
+                                            hours="10"), "k1", "UOWNER1")  # fmt: skip
+        pilots.create(dataclasses.replace(form, name="Zoë's flagship", flagship=True), "v2", "UCM1")
+    finally:
+        services.close()
+    return cli_env
+
+
+def test_pilots_list_prints_what_the_slash_command_shows(
+    pilot_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "pilots", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Pilots (alle actieve): 2"
+    assert lines[1].startswith("🟠 TikTok recruitment · UOWNER1 · budget ▓░░░░ 25 %")
+    assert lines[2].startswith("🟢 Zoë's flagship")
+    _, out, _ = run(capsys, "pilots", "list", "flagship", "--json")
+    (flagship,) = [json.loads(line) for line in out.splitlines()]
+    assert flagship["name"] == "Zoë's flagship" and flagship["flagship"] is True
+    _, out, _ = run(capsys, "pilots", "list", "--owner", "UNOBODY")
+    assert "Geen pilots." in out
+
+
+def test_pilots_show_finds_a_typo_and_prints_the_history(
+    pilot_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "pilots", "show", "tiktok", "recruitmnt")
+    assert code == 0
+    assert "Budget: ▓▓▓░░░░░░░ 25 % (€ 250,50 van € 1.000)" in out
+    assert "Uren: ▓▓▓░░░░░░░ 25 % (10 van 40 u)" in out
+    assert "UOWNER1: 🟠 Wacht op legal" in out
+    _, out, _ = run(capsys, "pilots", "show", "--json", "TikTok recruitment")
+    shown = json.loads(out)
+    assert shown["spent_cents"] == 25050 and shown["updates"][0]["text"] == "Wacht op legal"
+    code, _, err = run(capsys, "pilots", "show", "LinkedIn newsletter")
+    assert code == 1 and "Ik vind geen pilot die lijkt op" in err
+
+
+def test_pilots_remind_runs_the_job_once_per_quiet_spell(
+    pilot_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "pilots", "remind")
+    assert code == 0
+    assert out == (
+        "pilot-reminders: 0 reminder(s) to owners of quiet pilots, 0 blocked pilot(s) "
+        "reported to the conversation manager\n"
+    )
+    _, out, _ = run(capsys, "jobs", "list", "--json")
+    jobs = {job["name"]: job for job in map(json.loads, out.splitlines())}
+    assert jobs["pilot-reminders"]["schedule"] == "0 9 * * *"
+    services = build_services(load_settings(), models=False)
+    try:  # the TikTok pilot's last update was 20 days ago
+        with services.store.transaction() as db:
+            db.execute(
+                "update pilots set last_update_at = '2020-01-01T00:00:00+00:00' where id = 1"
+            )
+    finally:
+        services.close()
+    assert run(capsys, "pilots", "remind")[1].startswith("pilot-reminders: 1 reminder(s)")
+    assert run(capsys, "jobs", "run", "pilot-reminders")[1].startswith("pilot-reminders: 0 rem")
+    services = build_services(load_settings(), models=False)
+    try:  # rendered as `socialbot serve` renders it: with the "Update now" button
+        (row,) = services.outbox.rows()
+    finally:
+        services.close()
+    assert (row.kind, row.channel) == ("pilot_reminder", "UOWNER1")
+    assert row.content["blocks"][1]["elements"][0]["action_id"] == "pilot_update_now"
+
+
+def test_pilots_export_writes_csv_for_a_dutch_excel_and_json(
+    pilot_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "pilots", "export", "--format", "csv", "--output", "out")
+    assert code == 0 and "Exported 2 pilots" in out
+    raw = (pilot_db / "out" / "pilots.csv").read_bytes()
+    assert raw.startswith("\ufeffid;name;".encode())
+    assert "Zoë's flagship" in raw.decode("utf-8")
+    updates = (pilot_db / "out" / "pilot-updates.csv").read_text(encoding="utf-8-sig")
+    assert ";250,5;" in updates and "Wacht op legal" in updates
+    code, out, _ = run(capsys, "pilots", "export", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert [p["name"] for p in document["pilots"]] == ["TikTok recruitment", "Zoë's flagship"]
+    code, _, err = run(capsys, "pilots", "export", "--format", "xlsx")
+    assert code == 2 and "xlsx" in err

@@ -163,3 +163,31 @@ def test_a_dotenv_file_that_cannot_be_read_says_why(
     env_file.write_text("SOCIALBOT_LANG=en\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot be read: Permission denied$"):
         load_settings({}, env_file)
+
+
+def test_pilot_settings_have_defaults_and_are_checked() -> None:
+    settings = settings_from_mapping({})
+    assert (settings.pilots_channel, settings.pilot_update_days) == ("", 14)
+    assert settings.pilot_reminder_cron == "0 9 * * *"
+    settings = settings_from_mapping(
+        {"PILOTS_CHANNEL": "C0PILOTS", "PILOT_UPDATE_DAYS": "7", "PILOT_REMINDER_TIME": "7:30"}
+    )
+    assert (settings.pilots_channel, settings.pilot_update_days) == ("C0PILOTS", 7)
+    assert (settings.pilot_reminder_time, settings.pilot_reminder_cron) == ("07:30", "30 7 * * *")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PILOTS_CHANNEL", "social-pilots"),
+        ("PILOTS_CHANNEL", "C1AAA C2BBB"),
+        ("PILOT_UPDATE_DAYS", "0"),
+        ("PILOT_UPDATE_DAYS", "two weeks"),
+        ("PILOT_REMINDER_TIME", "25:00"),
+        ("PILOT_REMINDER_TIME", "9am"),
+    ],
+)
+def test_bad_pilot_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        settings_from_mapping({variable: value})
+    assert error.value.variable == variable

@@ -21,7 +21,8 @@ def test_manifest_matches_the_listeners() -> None:
         "app_mention",
         "message.im",
     ]
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/escalate"]
+    commands = [c["command"] for c in manifest["features"]["slash_commands"]]
+    assert commands == ["/ask", "/escalate", "/pilot"]
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "escalate_message")
     # The scopes, in the manifest's order, are those `socialbot doctor` checks the token for.
@@ -29,7 +30,7 @@ def test_manifest_matches_the_listeners() -> None:
     assert {"chat:write", "commands", "im:history", "users:read"} <= set(SCOPES)
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/escalate"',
-                  '"escalate_message"'):  # fmt: skip
+                  '"escalate_message"', '"/pilot"'):  # fmt: skip
         assert event in handlers
 
 

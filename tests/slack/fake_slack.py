@@ -597,6 +597,11 @@ class FakeSlack:
             return self._replies(p)
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
+        if method in ("views.open", "views.update", "views.push"):
+            view = _json_field(p.get("view"))
+            view = dict(view) if isinstance(view, dict) else {}
+            view_id = str(p.get("view_id") or f"V{self._next_ts().replace('.', '')}")
+            return {"ok": True, "view": {**view, "id": view_id, "hash": f"h-{view_id}"}}
         if method == "conversations.open":
             users = str(p.get("users", ""))
             return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}

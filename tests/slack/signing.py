@@ -224,8 +224,10 @@ def view_submission_body(
     trigger_id: str | None = None,
     private_metadata: str = "",
     view_id: str = "VMODAL",
+    blocks: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
+    """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``) of
+    the view ``view_id`` (Slack keeps it while the modal is open), with its ``blocks``."""
     payload = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": _TEAM_DOMAIN},
@@ -238,6 +240,7 @@ def view_submission_body(
             "team_id": team_id,
             "type": "modal",
             "callback_id": callback_id,
+            "blocks": blocks or [],
             "state": {"values": values},
             "hash": "1700000000.abc",
             "private_metadata": private_metadata,
