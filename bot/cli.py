@@ -1,8 +1,11 @@
-"""The ``socialbot`` command line: parse, call the library, print. Nothing else."""
+"""The ``socialbot`` command line: parse, call the library, print. Nothing else.
+
+Built on click. Library errors become messages and exit codes in one place,
+:meth:`_Socialbot.invoke`; click's own usage errors exit 2 as well.
+"""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import errno
 import io
@@ -11,13 +14,17 @@ import os
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
+import click
+
 from bot import __version__
-from bot.config import ServeMode, Settings, load_settings
+from bot.config import ServeMode, Settings, database_path, load_settings
 from bot.errors import BotError, ConfigError, InvalidInput, NotFound
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
@@ -25,7 +32,7 @@ from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, t
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
 from bot.scheduler import JobState
-from bot.services import build_services
+from bot.services import Services, build_services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
@@ -42,258 +49,285 @@ _TIME_FORMAT = "%Y-%m-%d %H:%M"
 _ABOUT_WIDTH = 40
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every ``socialbot`` command."""
-    parser = argparse.ArgumentParser(
-        prog="socialbot",
-        description="socialbot: your company's social media consultant, in Slack and here.",
-    )
-    parser.add_argument("--version", action="version", version=f"socialbot {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+@dataclass
+class _Run:
+    """What one command runs with: click's ``ctx.obj``."""
 
-    ask = commands.add_parser("ask", help="answer a question from the knowledge base")
-    ask.add_argument("question", nargs="*", help="the question; omit it to read stdin")
-    ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
-    ask.set_defaults(run=cmd_ask)
+    stdin: TextIO | None = None  # None: sys.stdin
+    settings: Settings | None = None
+    db_source: str = "SOCIALBOT_DB"  # where the database path came from, for messages
 
-    kb = commands.add_parser("kb", help="manage the knowledge base")
-    kb_commands = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    imp = kb_commands.add_parser("import", help="import Markdown files, folders or a CSV")
-    imp.add_argument("paths", nargs="+", metavar="PATH")
-    imp.add_argument("--replace", action="store_true", help="replace the whole knowledge base")
-    imp.set_defaults(run=cmd_kb_import)
-    exp = kb_commands.add_parser("export", help="write every entry as Markdown into DIR")
-    exp.add_argument("directory", metavar="DIR")
-    exp.set_defaults(run=cmd_kb_export)
-    lint = kb_commands.add_parser("lint", help="validate files without importing them")
-    lint.add_argument("paths", nargs="+", metavar="PATH")
-    lint.set_defaults(run=cmd_kb_lint)
-    lst = kb_commands.add_parser("list", help="list the entries: id, language, title, updated")
-    lst.set_defaults(run=cmd_kb_list)
-
-    serve = commands.add_parser("serve", help="run the Slack app (Socket Mode, or --http)")
-    serve.add_argument("--http", action="store_true", help="serve HTTP at /slack/events")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP host (default 127.0.0.1)")
-    serve.add_argument(
-        "--port", type=_number(0, 65535), default=3000, help="HTTP port (default 3000)"
-    )
-    serve.add_argument(
-        "--threads", type=_number(1, 1000), default=16, help="HTTP worker threads (default 16)"
-    )
-    serve.set_defaults(run=cmd_serve)
-
-    outbox = commands.add_parser(
-        "outbox",
-        help="the messages owed to Slack users: list them, retry failed ones",
-        description="The outbox keeps every Slack message socialbot owes someone until Slack "
-        "has it.",
-    )
-    outbox_commands = outbox.add_subparsers(
-        dest="outbox_command", metavar="OUTBOX_COMMAND", required=True
-    )
-    olist = outbox_commands.add_parser(
-        "list",
-        help="list undelivered and failed messages (e.g. socialbot outbox list --failed)",
-        description="List the outbox, newest first: by default the messages not delivered "
-        "yet (pending, sending) and the failed ones; then a one-line summary of the backlog. "
-        "Times are in SOCIALBOT_TIMEZONE.",
-        epilog="examples:\n  socialbot outbox list\n  socialbot outbox list --failed --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    which = olist.add_mutually_exclusive_group()
-    which.add_argument("--failed", action="store_true", help="only the failed messages")
-    which.add_argument(
-        "--all", action="store_true", help="messages in every state, delivered ones included"
-    )
-    olist.add_argument(
-        "--limit",
-        type=_number(1, 1_000_000),
-        default=100,
-        metavar="N",
-        help="show at most N messages, the newest (default 100)",
-    )
-    olist.add_argument("--json", action="store_true", help="print JSON (one object per line)")
-    olist.set_defaults(run=cmd_outbox_list)
-    retry = outbox_commands.add_parser(
-        "retry",
-        help="send failed messages again (e.g. socialbot outbox retry 12)",
-        description="Make failed messages due again: the next `socialbot serve` that runs "
-        "sends them, their attempts counted from zero. Give the ids from `socialbot outbox "
-        "list --failed`, or --all-failed. With ids it is all or nothing: an unknown id, or a "
-        "message that has not failed, changes nothing.",
-        epilog="examples:\n  socialbot outbox retry 12 15\n  socialbot outbox retry --all-failed",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    retry.add_argument(
-        "ids", nargs="*", type=_number(1, _MAX_ROW_ID), metavar="ID", help="an outbox row id"
-    )
-    retry.add_argument("--all-failed", action="store_true", help="every failed message")
-    retry.set_defaults(run=cmd_outbox_retry)
-
-    jobs = commands.add_parser(
-        "jobs",
-        help="the periodic jobs: list them, run one now (e.g. from cron)",
-        description="The periodic jobs that `socialbot serve` runs on their schedule.",
-    )
-    jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="JOBS_COMMAND", required=True)
-    jlist = jobs_commands.add_parser(
-        "list",
-        help="each job's schedule, next and last run (e.g. socialbot jobs list)",
-        description="Each scheduled job: its name, schedule (cron syntax), next run, last run "
-        "and its outcome, and what it does. Times are in SOCIALBOT_TIMEZONE.",
-        epilog="examples:\n  socialbot jobs list\n  socialbot jobs list --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    jlist.add_argument("--json", action="store_true", help="print JSON (one object per line)")
-    jlist.set_defaults(run=cmd_jobs_list)
-    jrun = jobs_commands.add_parser(
-        "run",
-        help="run one job now (e.g. socialbot jobs run outbox-sweep)",
-        description="Run job NAME now, once, and print what it did; exit code 1 when it "
-        "fails. This is for those who prefer cron to socialbot's own scheduler: then set "
-        "SOCIALBOT_SCHEDULER=off for `socialbot serve`, and run each job from cron on the "
-        "schedule `socialbot jobs list` shows. A job that another process is running is not "
-        "started twice.",
-        epilog="examples:\n  socialbot jobs run outbox-sweep\n"
-        "  crontab line: */5 * * * * socialbot jobs run outbox-sweep",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    jrun.add_argument("name", metavar="NAME", help="the job's name, from `socialbot jobs list`")
-    jrun.set_defaults(run=cmd_jobs_run)
-    return parser
-
-
-def _number(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-
-    return parse
+    @property
+    def config(self) -> Settings:
+        assert self.settings is not None, "the socialbot group loads the settings first"
+        return self.settings
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
-    """Run one command; return the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run one command (``argv``, default the process's arguments; questions for ``ask``
+    from ``stdin``, default standard input); return the exit code."""
     try:
-        settings = load_settings()
-    except BotError as exc:
-        print(f"socialbot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    configure_logging(settings.log_level, settings.secrets)
-    run: Callable[[argparse.Namespace, Settings, TextIO], int] = args.run
-    try:
-        code = run(args, settings, stdin or sys.stdin)
-        sys.stdout.flush()  # output to a file or pipe is buffered: its errors show up here
-        return code
-    except EntryErrors as exc:
-        return _entry_errors(exc, "nothing was imported")
-    except InvalidInput as exc:
-        print(f"socialbot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"socialbot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BotError as exc:
-        print(f"socialbot: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except sqlite3.Error as exc:  # a full disk, a read-only file: the transaction changed nothing
-        print(
-            f"socialbot: the database {settings.db_path} (SOCIALBOT_DB) failed: {exc}; "
-            "the failed change was rolled back",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    except BrokenPipeError:
-        # The reader went away: stop quietly, and keep Python from complaining at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
-    except OSError as exc:
-        if exc.errno not in _OUTPUT_FULL:
-            raise
-        print(f"socialbot: cannot write the output: {exc.strerror}", file=sys.stderr)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
-        return EXIT_ERROR
-    except KeyboardInterrupt:  # Ctrl+C: stopping is what the user asked for, not a crash
-        print(file=sys.stderr)
+        result = cli.main(argv, prog_name="socialbot", standalone_mode=False, obj=_Run(stdin=stdin))
+    except click.ClickException as exc:  # a usage error, in click's words
+        exc.show()
+        return exc.exit_code
+    except click.Abort:  # Ctrl+C while click parsed (it has ended the line on stderr)
         return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else EXIT_OK
 
 
-def cmd_ask(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot ask``: one question from the arguments, or one per line from stdin."""
-    question = " ".join(args.question)
-    if args.question and not question.strip():
-        raise InvalidInput(t("empty_question", settings.default_lang))
-    services = build_services(settings)
-    try:
-        if args.question:
-            answer = services.kb.answer(question)
-            print(
-                json.dumps(answer_json(answer), ensure_ascii=False)
-                if args.json
-                else render_answer(answer)
+class _Socialbot(click.Group):
+    """The ``socialbot`` group: the one place where library errors become messages on
+    stderr and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        run = ctx.ensure_object(_Run)
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # output to a file or pipe is buffered: its errors show up here
+            return result
+        except EntryErrors as exc:
+            _entry_errors(exc, "nothing was imported")
+        except InvalidInput as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except ConfigError as exc:
+            _fail(f"configuration error: {exc}", EXIT_USAGE)
+        except BotError as exc:
+            _fail(str(exc), EXIT_ERROR)
+        except sqlite3.Error as exc:  # a full disk, a read-only file: the change was rolled back
+            _fail(
+                f"the database {run.config.db_path} ({run.db_source}) failed: {exc}; "
+                "the failed change was rolled back",
+                EXIT_ERROR,
             )
-            return EXIT_OK
+        except BrokenPipeError:
+            # The reader went away: stop quietly, and keep Python from complaining at exit.
+            _discard_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_FULL:
+                raise
+            _discard_stdout()  # nothing more to flush
+            _fail(f"cannot write the output: {exc.strerror}", EXIT_ERROR)
+        except KeyboardInterrupt:  # Ctrl+C: stopping is what the user asked for, not a crash
+            print(file=sys.stderr)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """Say what went wrong on stderr; end the command with exit code ``code``."""
+    print(f"socialbot: {message}", file=sys.stderr)
+    raise click.exceptions.Exit(code)
+
+
+def _entry_errors(exc: EntryErrors, outcome: str) -> NoReturn:
+    """Report every problem in the knowledge-base files, then what that means; exit code 1."""
+    for error in exc.errors:
+        print(f"socialbot: {error}", file=sys.stderr)
+    _fail(f"{len(exc.errors)} problem(s); {outcome}.", EXIT_ERROR)
+
+
+def _discard_stdout() -> None:
+    """Send what is left of standard output to the null device."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _WholeNumber(click.IntRange):
+    """click's IntRange, whose errors speak of a whole number (not of an "integer range")."""
+
+    name = "whole number"
+
+
+def _database_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--db``: checked as SOCIALBOT_DB is, the message naming --db."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("the path is empty; give a file path", ctx, param)
+    try:
+        return database_path(value, "--db")
+    except ConfigError as exc:
+        raise click.BadParameter(exc.problem, ctx, param) from None
+
+
+def _examples(*lines: str) -> str:
+    """A help epilog: the example command lines, as written (``\\b`` keeps click from
+    re-wrapping them)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: one object per line."
+)
+
+
+@click.group(
+    cls=_Socialbot,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # -h as argparse had it
+    epilog=_examples(
+        'socialbot ask "Wie mag er namens het merk posten?"',
+        "socialbot kb import --replace knowledge_base/",
+        "socialbot --db ~/try.db kb list --json",
+    )
+    + "\n\nExit codes: 0 success, 1 failure, 2 usage or configuration error, 130 Ctrl+C, "
+    "141 when the reader of the output stops early (socialbot kb list | head).",
+)
+@click.version_option(__version__, prog_name="socialbot", message="%(prog)s %(version)s")
+@click.option(
+    "--db",
+    metavar="PATH",
+    callback=_database_option,
+    help="The SQLite database file; overrides SOCIALBOT_DB (default socialbot.db). "
+    "A new file starts with the entries in SOCIALBOT_KB_DIR.",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """socialbot: your company's social media consultant, in Slack and here.
+
+    Settings come from the environment and a .env file (see the README). Each command's
+    --help has its options and examples.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        return
+    run = ctx.ensure_object(_Run)
+    run.settings = load_settings(None if db is None else {**os.environ, "SOCIALBOT_DB": db})
+    run.db_source = "SOCIALBOT_DB" if db is None else "--db"
+    configure_logging(run.settings.log_level, run.settings.secrets)
+
+
+@contextmanager
+def _services(run: _Run, seed: bool = True, models: bool = True) -> Iterator[Services]:
+    """The library's services on the database, closed after the block; the first use of a
+    database file that does not exist yet says so."""
+    _announce_new_database(run.config)
+    services = build_services(run.config, seed=seed, models=models)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def _announce_new_database(settings: Settings) -> None:
+    path = settings.db_path
+    if path != ":memory:" and not os.path.lexists(path):
+        print(f"socialbot: creating a new database at {os.path.abspath(path)}", file=sys.stderr)
+
+
+@cli.command(
+    epilog=_examples(
+        'socialbot ask "Wie mag er namens het merk posten?"',
+        'socialbot ask --json "How do I propose a pilot project?"',
+        "socialbot ask --json < questions.txt",
+    )
+)
+@click.argument("question", nargs=-1)
+@_json_option
+@click.pass_obj
+def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
+    """Answer a question from the knowledge base.
+
+    Prints the answer, its source (title, id, owner, date last verified) and the
+    confidence, or "I don't know" with up to 3 suggestions. Without QUESTION, reads one
+    question per line from standard input and answers each in turn; blank lines are
+    skipped.
+    """
+    settings = run.config
+    text = " ".join(question)
+    if question and not text.strip():
+        raise InvalidInput(t("empty_question", settings.default_lang))
+
+    def render(answer: Answer) -> str:
+        if as_json:
+            return json.dumps(answer_json(answer), ensure_ascii=False)
+        return render_answer(answer)
+
+    with _services(run) as services:
+        if question:
+            print(render(services.kb.answer(text)))
+            return
+        stdin = sys.stdin if run.stdin is None else run.stdin
         if stdin.isatty():
             print("Type one question per line; end with Ctrl-D.", file=sys.stderr)
         if isinstance(stdin, io.TextIOWrapper):  # bytes that are not UTF-8 become U+FFFD
             stdin.reconfigure(errors="replace")
         for line in stdin:
-            if not line.strip():
-                continue
-            answer = services.kb.answer(line)
-            if args.json:
-                print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
-            else:
-                print(render_answer(answer) + "\n", flush=True)
-        return EXIT_OK
-    finally:
-        services.close()
+            if line.strip():  # each answer at once, for a reader that waits; text spaced out
+                print(render(services.kb.answer(line)) + ("" if as_json else "\n"), flush=True)
 
 
-def cmd_kb_import(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot kb import``: all files or none."""
-    entries = _entries_in(args.paths)
-    services = build_services(settings, seed=False)
-    try:
-        count = services.kb.import_entries(entries, replace=args.replace)
+@cli.group(
+    epilog=_examples(
+        "socialbot kb lint knowledge_base/",
+        "socialbot kb import --replace knowledge_base/",
+        "socialbot kb list --json",
+    )
+)
+def kb() -> None:
+    """Manage the knowledge base: import, export, lint and list entries."""
+
+
+@kb.command(
+    "import",
+    epilog=_examples(
+        "socialbot kb import knowledge_base/",
+        "socialbot kb import --replace knowledge_base/ extra/faq.csv",
+    ),
+)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--replace", is_flag=True, help="Replace the whole knowledge base.")
+@click.pass_obj
+def kb_import(run: _Run, paths: tuple[str, ...], replace: bool) -> None:
+    """Import Markdown files, folders of them, or CSV files.
+
+    Each PATH is a Markdown entry file (.md), a CSV file (.csv: columns
+    id,title,body,lang,tags,questions, optional owner,updated) or a folder whose .md and
+    .csv files are read. It is all or nothing: one bad file, or no entries at all, and
+    nothing is imported. --replace drops every entry that is not in PATH.
+    """
+    entries = _entries_in(paths)
+    with _services(run, seed=False) as services:
+        with click.progressbar(
+            length=len(entries),
+            label="Importing",
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),  # a bar on a terminal, nothing in a pipe or log
+        ) as bar:
+            count = services.kb.import_entries(entries, replace=replace, progress=bar.update)
         total = services.kb.count()
-    finally:
-        services.close()
     print(f"Imported {count} entries; the knowledge base now has {total}.")
-    return EXIT_OK
 
 
-def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot kb export DIR``: one Markdown file per entry."""
-    directory = Path(args.directory)
-    if directory.exists() and not directory.is_dir():
-        raise InvalidInput(f"{directory} exists and is not a folder")
-    services = build_services(settings, models=False)
-    try:
+@kb.command(
+    "export",
+    epilog=_examples("socialbot kb export kb-copy/", "socialbot --db prod.db kb export backup/"),
+)
+@click.argument("directory", metavar="DIR")
+@click.pass_obj
+def kb_export(run: _Run, directory: str) -> None:
+    """Write every entry as Markdown into DIR, one file per entry.
+
+    Import, export and import again is lossless. It says which files it replaced, and
+    which other entry files it left in DIR.
+    """
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{folder} exists and is not a folder")
+    with _services(run, models=False) as services:
         entries = services.kb.entries()
-    finally:
-        services.close()
-    files = {directory / f"{entry.id}.md": entry for entry in entries}
+    files = {folder / f"{entry.id}.md": entry for entry in entries}
     try:
-        before = (
-            {p for p in directory.iterdir() if is_entry_file(p)} if directory.is_dir() else set()
-        )
-        directory.mkdir(parents=True, exist_ok=True)
+        before = {p for p in folder.iterdir() if is_entry_file(p)} if folder.is_dir() else set()
+        folder.mkdir(parents=True, exist_ok=True)
         for path, entry in files.items():
             path.write_text(to_markdown(entry), encoding="utf-8")
     except OSError as exc:
         raise BotError(
-            f"cannot write to {exc.filename or directory}: {exc.strerror or exc}; "
+            f"cannot write to {exc.filename or folder}: {exc.strerror or exc}; "
             "choose a folder you can write to"
         ) from None
-    print(f"Exported {len(entries)} entries to {directory}.")
+    print(f"Exported {len(entries)} entries to {folder}.")
     replaced = len(before & files.keys())
     others = sorted(p.name for p in before - files.keys())
     if replaced:
@@ -301,19 +335,26 @@ def cmd_kb_export(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     if others:
         print(
             f"{len(others)} other entry file(s) there were left as they are, e.g. {others[0]}; "
-            f"`socialbot kb import --replace {directory}` would read them too."
+            f"`socialbot kb import --replace {folder}` would read them too."
         )
-    return EXIT_OK
 
 
-def cmd_kb_lint(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot kb lint``: validate without importing."""
+@kb.command(
+    "lint",
+    epilog=_examples("socialbot kb lint knowledge_base/", "socialbot kb lint faq.csv"),
+)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def kb_lint(paths: tuple[str, ...]) -> None:
+    """Validate entry files without importing them.
+
+    PATH is what `socialbot kb import` takes: Markdown files, CSV files or folders. Every
+    problem is reported with its file, field and line; exit code 1 when there are any.
+    """
     try:
-        entries = _entries_in(args.paths)
+        entries = _entries_in(paths)
     except EntryErrors as exc:
-        return _entry_errors(exc, "fix them, then import")
+        _entry_errors(exc, "fix them, then import")
     print(f"OK: {len(entries)} valid entries.")
-    return EXIT_OK
 
 
 def _entries_in(paths: Sequence[str]) -> list[Entry]:
@@ -328,96 +369,183 @@ def _entries_in(paths: Sequence[str]) -> list[Entry]:
     return entries
 
 
-def _entry_errors(exc: EntryErrors, outcome: str) -> int:
-    """Report every problem in the knowledge-base files, then what that means; exit code 1."""
-    for error in exc.errors:
-        print(f"socialbot: {error}", file=sys.stderr)
-    print(f"socialbot: {len(exc.errors)} problem(s); {outcome}.", file=sys.stderr)
-    return EXIT_ERROR
+@kb.command("list", epilog=_examples("socialbot kb list", "socialbot kb list --json"))
+@_json_option
+@click.pass_obj
+def kb_list(run: _Run, as_json: bool) -> None:
+    """List the entries: id, language, date last verified and title.
 
-
-def cmd_kb_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot kb list``: id, language, title and date last verified."""
-    services = build_services(settings, models=False)
-    try:
+    With --json, one object per line: id, lang, title, updated, tags, owner (null when
+    the entry names none).
+    """
+    with _services(run, models=False) as services:
         entries = services.kb.entries()
-    finally:
-        services.close()
+    if as_json:
+        for e in entries:
+            print(json.dumps(entry_json(e), ensure_ascii=False))
+        return
     width = max((len(e.id) for e in entries), default=2)
     print(f"{'ID':<{width}}  LANG  UPDATED     TITLE")
     for e in entries:
         print(f"{e.id:<{width}}  {e.lang:<4}  {e.updated:<10}  {e.title}")
-    return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot serve``: run the Slack app."""
-    from handlers.runtime import serve  # the Slack edge is loaded only when serving
+@cli.command(
+    epilog=_examples(
+        "socialbot serve",
+        "socialbot serve --http --port 8080",
+        "socialbot --db /srv/socialbot/socialbot.db serve --http --host 0.0.0.0",
+    )
+)
+@click.option("--http", is_flag=True, help="Serve HTTP at /slack/events (and /healthz).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="H", help="HTTP host.")
+@click.option(
+    "--port",
+    type=_WholeNumber(0, 65535),
+    default=3000,
+    show_default=True,
+    metavar="P",
+    help="HTTP port.",
+)
+@click.option(
+    "--threads",
+    type=_WholeNumber(1, 1000),
+    default=16,
+    show_default=True,
+    metavar="N",
+    help="HTTP worker threads.",
+)
+@click.pass_obj
+def serve(run: _Run, http: bool, host: str, port: int, threads: int) -> None:
+    """Run the Slack app: Socket Mode, or HTTP with --http.
 
-    mode: ServeMode = "http" if args.http else "socket"
-    serve(settings, mode, host=args.host, port=args.port, threads=args.threads)
-    return EXIT_OK
+    Needs the Slack settings (SLACK_BOT_TOKEN, and SLACK_APP_TOKEN in Socket Mode or
+    SLACK_SIGNING_SECRET over HTTP) and CONVERSATION_MANAGER. Runs until stopped (Ctrl+C
+    or SIGTERM); what is still waiting stays in the database for the next start.
+    """
+    from handlers.runtime import serve as run_server  # the Slack edge: only when serving
+
+    mode: ServeMode = "http" if http else "socket"
+    run.config.require_slack(mode)  # before a new database is announced: nothing is made
+    _announce_new_database(run.config)
+    run_server(run.config, mode, host=host, port=port, threads=threads)
 
 
-def cmd_outbox_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot outbox list``: undelivered and failed messages (or a choice), newest first."""
+@cli.group(
+    epilog=_examples("socialbot outbox list --failed", "socialbot outbox retry --all-failed")
+)
+def outbox() -> None:
+    """The messages owed to Slack users: list them, retry failed ones.
+
+    The outbox keeps every Slack message socialbot owes someone until Slack has it.
+    """
+
+
+@outbox.command(
+    "list",
+    epilog=_examples("socialbot outbox list", "socialbot outbox list --failed --json"),
+)
+@click.option("--failed", is_flag=True, help="Only the failed messages.")
+@click.option("--all", "every", is_flag=True, help="Messages in every state, delivered ones too.")
+@click.option(
+    "--limit",
+    type=_WholeNumber(1, 1_000_000),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="Show at most N messages, the newest.",
+)
+@_json_option
+@click.pass_obj
+def outbox_list(run: _Run, failed: bool, every: bool, limit: int, as_json: bool) -> None:
+    """List undelivered and failed messages, newest first.
+
+    By default the messages not delivered yet (pending, sending) and the failed ones;
+    then a one-line summary of the backlog. Times are in SOCIALBOT_TIMEZONE.
+    """
+    if failed and every:
+        raise click.UsageError(
+            "--failed and --all cannot be used together", click.get_current_context()
+        )
     states: tuple[State, ...]
-    if args.all:
+    if every:
         states = STATES
-    elif args.failed:
+    elif failed:
         states = ("failed",)
     else:
         states = ("pending", "sending", "failed")
-    services = build_services(settings, models=False)
-    try:
-        rows = services.outbox.rows(states, args.limit + 1)  # one more: are there more?
+    with _services(run, models=False) as services:
+        rows = services.outbox.rows(states, limit + 1)  # one more: are there more?
         backlog = services.outbox.backlog()
-    finally:
-        services.close()
-    more, rows = len(rows) > args.limit, rows[: args.limit]
-    if args.json:
+    more, rows = len(rows) > limit, rows[:limit]
+    if as_json:
         for row in rows:
             print(json.dumps(outbox_json(row), ensure_ascii=False))
-        return EXIT_OK
+        return
     if rows:
-        print(render_outbox(rows, settings.zone))
+        print(render_outbox(rows, run.config.zone))
         if more:
-            print(f"(only the newest {args.limit}; --limit N shows more)")
+            print(f"(only the newest {limit}; --limit N shows more)")
     else:
         print(f"No messages {_or(states)}.")
     print(render_backlog(backlog))
-    return EXIT_OK
 
 
-def cmd_outbox_retry(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot outbox retry ID...`` or ``--all-failed``: make failed messages due again."""
-    if bool(args.ids) == args.all_failed:
+@outbox.command(
+    "retry",
+    epilog=_examples("socialbot outbox retry 12 15", "socialbot outbox retry --all-failed"),
+)
+@click.argument("ids", nargs=-1, type=_WholeNumber(1, _MAX_ROW_ID), metavar="[ID]...")
+@click.option("--all-failed", is_flag=True, help="Every failed message.")
+@click.pass_obj
+def outbox_retry(run: _Run, ids: tuple[int, ...], all_failed: bool) -> None:
+    """Send failed messages again.
+
+    Makes failed messages due again: the next `socialbot serve` that runs sends them,
+    their attempts counted from zero. Give the ids from `socialbot outbox list --failed`,
+    or --all-failed. With ids it is all or nothing: an unknown id, or a message that has
+    not failed, changes nothing.
+    """
+    if bool(ids) == all_failed:
         raise InvalidInput(
             "give the ids of failed messages (`socialbot outbox list --failed`) or "
             "--all-failed, not both"
-            if args.all_failed
+            if all_failed
             else "give the ids of failed messages to retry (`socialbot outbox list --failed` "
             "shows them), or --all-failed"
         )
-    ids = list(dict.fromkeys(args.ids))  # an id given twice is retried once
-    services = build_services(settings, models=False)
-    try:
-        count = services.outbox.retry(ids, all_failed=args.all_failed)
-    except (NotFound, InvalidInput) as exc:
-        raise type(exc)(f"{exc}; nothing was changed") from None
-    finally:
-        services.close()
-    if args.all_failed and not count:
+    unique = list(dict.fromkeys(ids))  # an id given twice is retried once
+    with _services(run, models=False) as services:
+        try:
+            count = services.outbox.retry(unique, all_failed=all_failed)
+        except (NotFound, InvalidInput) as exc:
+            raise type(exc)(f"{exc}; nothing was changed") from None
+    if all_failed and not count:
         print("No failed messages: nothing to retry.")
     else:
         print(f"{count} failed message(s) due again; `socialbot serve` sends them.")
-    return EXIT_OK
 
 
-def cmd_jobs_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot jobs list``: each job's schedule, next slot, last run and outcome."""
-    services = build_services(settings, models=False)
-    try:
+@cli.group(
+    epilog=_examples("socialbot jobs list", "socialbot jobs run outbox-sweep"),
+)
+def jobs() -> None:
+    """The periodic jobs: list them, run one now (e.g. from cron).
+
+    These are the jobs that `socialbot serve` runs on their schedule.
+    """
+
+
+@jobs.command("list", epilog=_examples("socialbot jobs list", "socialbot jobs list --json"))
+@_json_option
+@click.pass_obj
+def jobs_list(run: _Run, as_json: bool) -> None:
+    """Each job's schedule, next and last run.
+
+    Each scheduled job: its name, schedule (cron syntax), next run, last run and its
+    outcome, and what it does. Times are in SOCIALBOT_TIMEZONE.
+    """
+    with _services(run, models=False) as services:
         scheduler = services.scheduler
         listed = [
             (state, scheduler.jobs[state.name].cron, scheduler.jobs[state.name].description,
@@ -425,12 +553,10 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
             for state in scheduler.states()
         ]  # fmt: skip
         zone = scheduler.zone
-    finally:
-        services.close()
-    if args.json:
+    if as_json:
         for state, cron, description, next_slot in listed:
             print(json.dumps(job_json(state, cron, description, next_slot), ensure_ascii=False))
-        return EXIT_OK
+        return
     table = [
         (state.name, cron, _local(next_slot, zone), _local(state.last_started, zone, "never"),
          state.last_outcome or "-")
@@ -438,7 +564,7 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
     ]  # fmt: skip
     if not listed:
         print("No scheduled jobs.")
-        return EXIT_OK
+        return
     header = ("NAME", "SCHEDULE", "NEXT", "LAST RUN", "OUTCOME")
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header) - 1)]
     print(_columns(header, widths))
@@ -449,27 +575,50 @@ def cmd_jobs_list(args: argparse.Namespace, settings: Settings, stdin: TextIO) -
             print(f"    running now (since {_local(state.last_started, zone, '?')})")
         if state.last_outcome == "failed" and state.last_error:
             print(f"    last error: {_one_line(state.last_error)}")
-    return EXIT_OK
 
 
-def cmd_jobs_run(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
-    """``socialbot jobs run NAME``: run one job now, e.g. from cron; print its summary."""
-    services = build_services(settings, models=False)
-    try:
-        services.scheduler.job(args.name)  # NotFound names the jobs there are
+@jobs.command(
+    "run",
+    epilog=_examples(
+        "socialbot jobs run outbox-sweep",
+        "crontab line: */5 * * * * socialbot jobs run outbox-sweep",
+    ),
+)
+@click.argument("name", metavar="NAME")
+@click.pass_obj
+def jobs_run(run: _Run, name: str) -> None:
+    """Run one job now, e.g. from cron.
+
+    Runs job NAME (from `socialbot jobs list`) now, once, and prints what it did; exit
+    code 1 when it fails. This is for those who prefer cron to socialbot's own scheduler:
+    then set SOCIALBOT_SCHEDULER=off for `socialbot serve`, and run each job from cron on
+    the schedule `socialbot jobs list` shows. A job that another process is running is
+    not started twice.
+    """
+    with _services(run, models=False) as services:
+        services.scheduler.job(name)  # NotFound names the jobs there are
         try:
-            summary = services.scheduler.run_now(args.name)
+            summary = services.scheduler.run_now(name)
         except BotError as exc:  # e.g. another process runs it: the message names the job
             message = str(exc)
             raise BotError(
-                message if args.name in message else f"job {args.name} failed: {message}"
+                message if name in message else f"job {name} failed: {message}"
             ) from None
         except Exception as exc:  # the job's own failure; the scheduler logged its traceback
-            raise BotError(f"job {args.name} failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        services.close()
-    print(f"{args.name}: {summary}")
-    return EXIT_OK
+            raise BotError(f"job {name} failed: {type(exc).__name__}: {exc}") from None
+    print(f"{name}: {summary}")
+
+
+def entry_json(entry: Entry) -> dict[str, object]:
+    """The ``kb list --json`` object for one entry."""
+    return {
+        "id": entry.id,
+        "lang": entry.lang,
+        "title": entry.title,
+        "updated": entry.updated,
+        "tags": list(entry.tags),
+        "owner": entry.owner or None,
+    }
 
 
 def outbox_json(row: Row) -> dict[str, object]:

@@ -163,10 +163,7 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
     if not api_url.endswith("/"):
         api_url += "/"
-    # A .env file is not read by a shell: "~/socialbot.db" still means the home folder.
-    db_path = os.path.expanduser(get("SOCIALBOT_DB", DEFAULT_DB))
-    if db_path != ":memory:" and Path(db_path).is_dir():
-        raise ConfigError("SOCIALBOT_DB", f"{db_path!r} is a directory; give a file path")
+    db_path = database_path(get("SOCIALBOT_DB", DEFAULT_DB), "SOCIALBOT_DB")
     kb_dir = Path(get("SOCIALBOT_KB_DIR", str(BUNDLED_KB))).expanduser()
     if not kb_dir.is_dir():
         raise ConfigError("SOCIALBOT_KB_DIR", f"{str(kb_dir)!r} is not a directory")
@@ -194,6 +191,16 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), USER_ID),
         channels=_ids("SOCIALBOT_CHANNELS", get("SOCIALBOT_CHANNELS"), _CHANNEL_ID),
     )
+
+
+def database_path(raw: str, name: str) -> str:
+    """``raw`` as the database file, ``~`` expanded (a .env file is not read by a shell:
+    "~/socialbot.db" still means the home folder); a directory is a ConfigError naming
+    ``name``, the setting or option it came from."""
+    path = os.path.expanduser(raw)
+    if path != ":memory:" and Path(path).is_dir():
+        raise ConfigError(name, f"{path!r} is a directory; give a file path")
+    return path
 
 
 def _fraction(name: str, raw: str) -> float:

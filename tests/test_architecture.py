@@ -37,6 +37,16 @@ def test_bot_never_imports_slack() -> None:
     assert offenders <= {"bot/cli.py: handlers.runtime"}
 
 
+def test_only_the_cli_imports_click() -> None:
+    # The library stays usable without its command line: click is the CLI's alone.
+    users = {
+        str(path.relative_to(ROOT))
+        for path in [*BOT.rglob("*.py"), *HANDLERS.rglob("*.py")]
+        if any(module.split(".")[0] == "click" for module in imported_modules(path))
+    }
+    assert users == {"bot/cli.py"}
+
+
 def test_the_walker_sees_nested_imports(tmp_path: Path) -> None:
     sample = tmp_path / "x.py"
     sample.write_text("def f():\n    from slack_sdk import WebClient\n")

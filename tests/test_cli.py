@@ -225,15 +225,18 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(cli_env: Path) -> Non
 
 @pytest.mark.parametrize(
     ("option", "message"),
-    [("--port=99999", "not between 0 and 65535"), ("--threads=0", "not between 1 and 1000")],
+    [
+        ("--port=99999", "Invalid value for '--port': 99999 is not in the range 0<=x<=65535"),
+        ("--threads=0", "Invalid value for '--threads': 0 is not in the range 1<=x<=1000"),
+        ("--port=http", "Invalid value for '--port': 'http' is not a valid whole number"),
+    ],
 )
 def test_serve_rejects_an_impossible_port_or_thread_count(
     cli_env: Path, capsys: pytest.CaptureFixture[str], option: str, message: str
 ) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["serve", "--http", option])
-    assert exit_.value.code == 2
-    assert message in capsys.readouterr().err
+    code, _, err = run(capsys, "serve", "--http", option)
+    assert code == 2
+    assert message in err
 
 
 def test_serve_on_a_port_in_use_says_so(
@@ -276,6 +279,119 @@ def test_python_dash_m_bot_and_help_work(cli_env: Path) -> None:
     assert result.returncode == 0
     for command in ("ask", "kb", "serve"):
         assert command in result.stdout
+
+
+def test_bare_socialbot_prints_the_help(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys)
+    assert code == 0
+    assert out.startswith("Usage: socialbot [OPTIONS]")
+    for command in ("ask", "kb", "serve", "outbox", "jobs"):
+        assert f"\n  {command} " in out
+    assert "--db PATH" in out
+    assert err == ""
+    assert not (cli_env / "socialbot.db").exists()  # help opens no database
+    code, out, err = run(capsys, "kb")  # a group without its command is a usage error
+    assert code == 2
+    assert out == "" and err.startswith("Usage: socialbot kb [OPTIONS] COMMAND")
+
+
+def test_dash_h_is_help_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "import", "-h"]) == 0
+    assert capsys.readouterr().out.startswith("Usage: socialbot kb import [OPTIONS] PATH...")
+
+
+def test_kb_import_help_names_the_formats_and_the_all_or_nothing_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["kb", "import", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for words in ("Markdown", "folder", "CSV", "all or nothing", "socialbot kb import"):
+        assert words in help_text
+
+
+def test_a_new_database_is_announced_with_its_path(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "kb", "list")
+    assert code == 0
+    assert f"socialbot: creating a new database at {cli_env / 'socialbot.db'}\n" in err
+    _, _, err = run(capsys, "kb", "list")
+    assert "creating a new database" not in err
+
+
+def test_db_option_overrides_socialbot_db(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCIALBOT_DB", str(cli_env))  # a directory: --db takes its place
+    code, out, err = run(capsys, "--db", "chosen.db", "kb", "list")
+    assert code == 0, err
+    assert "who-may-post" in out
+    assert f"socialbot: creating a new database at {cli_env / 'chosen.db'}\n" in err
+    assert (cli_env / "chosen.db").is_file()
+    assert not (cli_env / "socialbot.db").exists()
+
+
+def test_db_option_expands_the_home_folder(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = cli_env / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    code, _, err = run(capsys, "--db", "~/bot.db", "jobs", "list")
+    assert code == 0, err
+    assert f"creating a new database at {home / 'bot.db'}" in err
+    assert (home / "bot.db").is_file()
+
+
+@pytest.mark.parametrize("value", ["{folder}", ""])
+def test_db_option_that_is_a_directory_or_empty_is_a_usage_error(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    code, out, err = run(capsys, "--db", value.format(folder=cli_env), "kb", "list")
+    assert code == 2
+    assert out == ""
+    assert "Error: Invalid value for '--db':" in err
+    assert ("is a directory" if value else "is empty") in err
+    assert not (cli_env / "socialbot.db").exists()
+
+
+def test_kb_list_json_is_one_object_per_entry(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "kb", "list", "--json")
+    assert code == 0
+    entries = {entry["id"]: entry for entry in map(json.loads, out.splitlines())}
+    assert len(entries) == len(list(FIXTURE_KB.glob("*.md")))
+    assert entries["who-may-post"] == {
+        "id": "who-may-post",
+        "lang": "nl",
+        "title": "Wie mag er namens het merk posten?",
+        "updated": "2026-03-01",
+        "tags": ["beleid", "woordvoering"],
+        "owner": None,
+    }
+    assert entries["pilot-proposal"]["owner"] == "Social media team"
+
+
+class Terminal(io.StringIO):
+    """Standard error as a terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_kb_import_shows_progress_on_a_terminal_and_none_when_piped(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(capsys, "kb", "import", str(FIXTURE_KB))
+    assert code == 0
+    assert "Importing" not in out + err and "#" not in out + err and "%" not in out + err
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, out, _ = run(capsys, "kb", "import", str(FIXTURE_KB))
+    assert code == 0
+    assert "Importing" in terminal.getvalue() and "100%" in terminal.getvalue()
+    assert out == "Imported 8 entries; the knowledge base now has 8.\n"  # the bar is on stderr
 
 
 @pytest.mark.parametrize(
@@ -366,10 +482,10 @@ def test_export_into_a_folder_with_files_says_what_it_replaced_and_left(
 def test_ctrl_c_stops_without_a_traceback(
     cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(*_: object) -> int:
+    def interrupted(*_: object) -> list[object]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bot.cli.cmd_kb_list", interrupted)
+    monkeypatch.setattr("bot.knowledge.KnowledgeBase.entries", interrupted)
     code, _, err = run(capsys, "kb", "list")
     assert code == 130
     assert "Traceback" not in err
@@ -601,15 +717,24 @@ def test_outbox_retry_usage_errors_change_nothing(
     assert _outbox_states() == before
 
 
-@pytest.mark.parametrize("bad_id", ["x", "1.5", "0", "-3", str(2**63)])
+@pytest.mark.parametrize(
+    ("bad_id", "problem"),
+    [
+        ("x", "'x' is not a valid whole number"),
+        ("1.5", "'1.5' is not a valid whole number"),
+        ("0", "0 is not in the range 1<=x<="),
+        ("-3", "-3 is not in the range 1<=x<="),
+        (str(2**63), f"{2**63} is not in the range 1<=x<={2**63 - 1}"),
+    ],
+)
 def test_outbox_retry_of_an_id_that_is_no_id_is_a_usage_error(
-    cli_env: Path, capsys: pytest.CaptureFixture[str], bad_id: str
+    cli_env: Path, capsys: pytest.CaptureFixture[str], bad_id: str, problem: str
 ) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["outbox", "retry", "--", bad_id])
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert "socialbot outbox retry: error: argument ID:" in err
+    code, out, err = run(capsys, "outbox", "retry", "--", bad_id)
+    assert code == 2
+    assert out == ""
+    assert "Usage: socialbot outbox retry" in err
+    assert f"Error: Invalid value for '[ID]...': {problem}" in err
 
 
 def test_outbox_retry_of_an_unknown_id_fails_and_names_it(
@@ -625,10 +750,10 @@ def test_outbox_retry_of_an_unknown_id_fails_and_names_it(
 def test_outbox_list_failed_and_all_together_is_a_usage_error(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["outbox", "list", "--failed", "--all"])
-    assert exit_.value.code == 2
-    assert "not allowed with argument" in capsys.readouterr().err
+    code, out, err = run(capsys, "outbox", "list", "--failed", "--all")
+    assert code == 2
+    assert out == ""
+    assert "Error: --failed and --all cannot be used together" in err
 
 
 def test_jobs_list_shows_each_job_with_schedule_and_next_run(
@@ -695,9 +820,7 @@ def test_jobs_run_of_a_failing_job_names_it_and_the_error(
 def test_jobs_run_help_is_for_cron_with_the_scheduler_off(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["jobs", "run", "--help"])
-    assert exit_.value.code == 0
+    assert main(["jobs", "run", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "cron" in help_text and "SOCIALBOT_SCHEDULER=off" in help_text
     assert "socialbot jobs run outbox-sweep" in help_text

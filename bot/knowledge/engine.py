@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
@@ -73,6 +74,10 @@ LEASE_SECONDS = 300
 LEASE_CHECK_SECONDS = 15.0
 # Entries whose terms are kept in memory at most (the cache starts over past this).
 ENTRY_CACHE_LIMIT = 50_000
+# Entries an import embeds at a time: the steps in which it reports progress.
+IMPORT_BATCH = 100
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -270,9 +275,22 @@ class KnowledgeBase:
 
     # -- content -------------------------------------------------------------------------
 
-    def import_entries(self, entries: Sequence[Entry], replace: bool = False) -> int:
-        """Add or update ``entries`` in one transaction; with ``replace``, drop all others."""
-        vectors = [row for model in self._models() for row in _vector_rows(model, entries)]
+    def import_entries(
+        self,
+        entries: Sequence[Entry],
+        replace: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Add or update ``entries`` in one transaction; with ``replace``, drop all others.
+
+        The entries are embedded first (the slow part), IMPORT_BATCH at a time; after each
+        batch ``progress``, when given, is called with how many entries it held.
+        """
+        vectors: list[dict[str, object]] = []
+        for batch in _chunks(entries, IMPORT_BATCH):
+            vectors.extend(row for model in self._models() for row in _vector_rows(model, batch))
+            if progress is not None:
+                progress(len(batch))
         with self.store.transaction() as db:
             if replace:
                 for table in ("entries", "entry_search", "entry_vectors"):
@@ -839,6 +857,6 @@ def _bump_version(db: Database) -> None:
     db.table("meta").upsert({"key": "kb_version", "value": uuid.uuid4().hex}, pk="key")
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+def _chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        yield list(items[start : start + size])

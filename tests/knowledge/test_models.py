@@ -341,3 +341,21 @@ def test_in_accurate_mode_the_second_model_can_vouch_for_an_entry_the_first_find
     answer = accurate.answer("Wie mag er namens het merk posten?")
     assert answer.best is not None and answer.best.entry.id == "who-may-post"
     assert answer.score > UNRELATED_CONFIDENCE
+
+
+def test_an_import_embeds_in_batches_and_reports_each_before_it_writes(
+    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.knowledge.engine.IMPORT_BATCH", 3)
+    model = BagOfWords("one")
+    kb = KnowledgeBase(fresh_store, embedder=model)
+    done: list[int] = []
+
+    def progress(count: int) -> None:
+        assert kb.count() == 0  # all or nothing: the entries are written in one go, after
+        done.append(count)
+
+    assert kb.import_entries(fixture_entries, progress=progress) == 8
+    assert done == [3, 3, 2]
+    assert model.calls == [3, 3, 3, 3, 2, 2]  # phrasings and bodies, a batch at a time
+    assert vector_counts(fresh_store) == {"one": 16}
