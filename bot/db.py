@@ -344,3 +344,12 @@ def m005_delivery_spine(db: Database) -> None:
         "(select min(id) from manager_requests group by question_id, user_id)"
     )
     db.table("manager_requests").create_index(["question_id", "user_id"], unique=True)
+
+
+@migrations()
+def m009_vector_text_hash(db: Database) -> None:
+    """Each vector keeps a hash of the text it was made from, so an import reuses the vector
+    of a text it has embedded before instead of embedding it again (vectors from before have
+    no hash and are made again once)."""
+    db.table("entry_vectors").add_column("text_hash", str)
+    db.table("entry_vectors").create_index(["model", "text_hash"])
