@@ -60,6 +60,10 @@ TYPO_CUTOFF_SHORT = 85.0
 BODY_CHARS_EMBEDDED = 600
 # Entries less likely than this to be right are not worth offering as suggestions.
 SUGGESTION_FLOOR = 0.05
+# A question none of whose best entries is at least this likely to be answered by it is
+# unrelated to the knowledge base: it gets no suggestions, only "I don't know" and the route
+# to the conversation manager (docs/benchmarks.md).
+UNRELATED_QUESTION = 0.1
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
 # The most confidence an entry gets when the semantic layer finds it unrelated to the
@@ -221,6 +225,9 @@ class _ModelVectors:
     row: dict[str, int]
     phrasings: Vectors
     body: Vectors
+    # phrasings + body, for the candidate search: one pass over memory instead of two
+    # (the search reads every vector of every entry; at 100,000 entries that is the cost).
+    combined: Vectors
 
 
 @dataclass
@@ -471,11 +478,12 @@ class KnowledgeBase:
         if not hits:
             return Answer(text, lang, False, 0.0, None, [])
         best = hits[0]
-        related = [h for h in hits[1:] if h.score >= SUGGESTION_FLOOR]
         if best.score >= self.threshold:
-            return Answer(text, lang, True, best.score, best, related[:2])
-        near_misses = [h for h in hits if h.score >= SUGGESTION_FLOOR]
-        return Answer(text, lang, False, best.score, best, near_misses[:3])
+            return Answer(text, lang, True, best.score, best, _suggestions(hits[1:], 2))
+        if max(h.score for h in hits) < UNRELATED_QUESTION:
+            # Unrelated to every entry: "did you mean" would only offer chance matches.
+            return Answer(text, lang, False, best.score, best, [])
+        return Answer(text, lang, False, best.score, best, _suggestions(hits, 3))
 
     def _hits(self, chosen: list[_Candidate]) -> list[Hit]:
         if not chosen:
@@ -627,7 +635,7 @@ class KnowledgeBase:
     ) -> None:
         """Add the semantically nearest entries; give every candidate its two similarities."""
         vector = embedder.queries([question])[0]
-        combined = vectors.phrasings @ vector + vectors.body @ vector
+        combined = vectors.combined @ vector
         k = min(CANDIDATES, len(combined))
         top = np.argpartition(-combined, k - 1)[:k]
         top = top[np.argsort(-combined[top], kind="stable")]
@@ -750,11 +758,14 @@ class KnowledgeBase:
         ids = sorted(by_kind["phrasings"])
         if not ids:
             return None
+        phrasings = np.vstack([by_kind["phrasings"][i] for i in ids])
+        body = np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids])
         return _ModelVectors(
             ids=ids,
             row={entry_id: row for row, entry_id in enumerate(ids)},
-            phrasings=np.vstack([by_kind["phrasings"][i] for i in ids]),
-            body=np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids]),
+            phrasings=phrasings,
+            body=body,
+            combined=phrasings + body,
         )
 
     def _models(self) -> list[Embedder]:
@@ -813,6 +824,12 @@ def _embed_plan(plan: _EmbeddingPlan) -> dict[str, bytes]:
         matrix = encode(list(texts.values()))
         made.update((h, v.tobytes()) for h, v in zip(texts, matrix, strict=True))
     return made
+
+
+def _suggestions(hits: list[Hit], limit: int) -> list[Hit]:
+    """The ``limit`` most likely of ``hits`` worth offering, most likely first."""
+    worth = [h for h in hits if h.score >= SUGGESTION_FLOOR]
+    return sorted(worth, key=lambda h: -h.score)[:limit]
 
 
 def _similarities(
