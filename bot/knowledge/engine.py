@@ -63,7 +63,12 @@ SUGGESTION_FLOOR = 0.05
 # A question none of whose best entries is at least this likely to be answered by it is
 # unrelated to the knowledge base: it gets no suggestions, only "I don't know" and the route
 # to the conversation manager (docs/benchmarks.md).
-UNRELATED_QUESTION = 0.1
+UNRELATED_QUESTION = 0.15
+# The most confidence an entry gets for a one-word question when another entry holds at least
+# as much evidence for it ("posten": every entry with that word matches it fully, and only
+# the rank terms chose among them). Below any sensible threshold: such a keyword gets
+# suggestions, not an answer (docs/benchmarks.md).
+AMBIGUOUS_KEYWORD_CONFIDENCE = 0.3
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
 # The most confidence an entry gets when the semantic layer finds it unrelated to the
@@ -561,6 +566,8 @@ class KnowledgeBase:
                 and not (rerank and (c.rerank_phrasings or c.rerank_body))
             ):
                 c.confidence = min(c.confidence, UNRELATED_CONFIDENCE)
+            if len(concepts) == 1 and c.lead <= 0:
+                c.confidence = min(c.confidence, AMBIGUOUS_KEYWORD_CONFIDENCE)
         return ranked
 
     # -- pieces of the ranking -----------------------------------------------------------

