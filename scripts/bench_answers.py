@@ -609,7 +609,8 @@ def run_engine(
             KnowledgeBase(store).import_entries(entries)
             random_vectors(store, entries, [m for m in (embedder, reranker) if m is not None])
         else:
-            kb.import_entries(entries, progress=import_progress(engine, len(entries)))
+            progress = import_progress(engine, len(entries)) if embedder is not None else None
+            kb.import_entries(entries, progress=progress)
         import_s = time.perf_counter() - start
         if embedder is not None and not query_only:
             cpu_s = time.process_time() - cpu
@@ -617,7 +618,8 @@ def run_engine(
             kb.import_entries(entries)
             reimport_s = time.perf_counter() - start
         size_mb = db_mb(path)
-        log(f"  {engine}: imported in {import_s:.2f} s (CPU {cpu_s} s), {size_mb:.1f} MB")
+        took = f" (CPU {cpu_s:.1f} s, again {reimport_s:.2f} s)" if cpu_s is not None else ""
+        log(f"  {engine}: imported in {import_s:.2f} s{took}, {size_mb:.1f} MB")
 
         def ask(text: str) -> tuple[str | None, bool]:
             answer = kb.answer(text)
