@@ -13,6 +13,7 @@ import uuid
 from typing import Any, Protocol
 
 from bot import outbox
+from bot.crisis import Crisis, CrisisCheck
 from bot.errors import BotError
 from bot.i18n import t
 from bot.intake import Intake, Request, Taken
@@ -28,8 +29,9 @@ MAX_ATTEMPTS = 3
 class Replies(Protocol):
     """Renders replies as Slack message content; implemented at the Slack edge."""
 
-    def answer(self, asked: Asked, shareable: bool) -> dict[str, Any]:
-        """An answer (or "I don't know") with its buttons."""
+    def answer(self, asked: Asked, shareable: bool, crisis: Crisis | None = None) -> dict[str, Any]:
+        """An answer (or "I don't know") with its buttons; for a question that reads like
+        a live crisis, also the crisis playbook and a button to escalate it as one."""
         ...
 
     def text(self, text: str) -> dict[str, Any]:
@@ -47,7 +49,9 @@ class Answerer:
         replies: Replies,
         default_lang: str,
         retry_delay: float = 5.0,
+        crisis: CrisisCheck | None = None,
     ) -> None:
+        self.crisis = crisis
         self.retry_delay = retry_delay
         self.intake = intake
         self.questions = questions
@@ -82,7 +86,8 @@ class Answerer:
                 db, answer, request.user_id, request.channel_id, request.surface
             )
             asked = Asked(question_id, answer)
-            content = self.replies.answer(asked, shareable=request.surface == "command")
+            crisis = self.crisis.check(request.text) if self.crisis else None
+            content = self.replies.answer(asked, request.surface == "command", crisis)
             message = _message(request, taken, "answer", content, answer.lang)
             outbox.enqueue(db, _reply_key(request), message, self.questions.clock())
             self.intake.finish(db, taken, question_id)

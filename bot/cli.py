@@ -6,6 +6,7 @@ Built on click. Library errors become messages and exit codes in one place,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import io
@@ -14,25 +15,32 @@ import os
 import sqlite3
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
 from bot import __version__
-from bot.config import ServeMode, Settings, database_path, load_settings
+from bot.backup import backup
+from bot.config import USER_ID, ServeMode, Settings, database_path, load_settings
+from bot.doctor import SlackProbe
+from bot.doctor import render as render_checks
+from bot.doctor import run as run_doctor
 from bot.errors import BotError, ConfigError, InvalidInput, NotFound
+from bot.escalations import Detail, Escalation, parse_reference
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
+from bot.questions import small_talk
 from bot.scheduler import JobState
 from bot.services import Services, build_services
+from bot.teaching import Cluster, Lesson, parse_lessons
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program stopped by SIGPIPE (e.g. `socialbot kb list | head`).
@@ -55,7 +63,6 @@ class _Run:
 
     stdin: TextIO | None = None  # None: sys.stdin
     settings: Settings | None = None
-    db_source: str = "SOCIALBOT_DB"  # where the database path came from, for messages
 
     @property
     def config(self) -> Settings:
@@ -96,7 +103,7 @@ class _Socialbot(click.Group):
             _fail(str(exc), EXIT_ERROR)
         except sqlite3.Error as exc:  # a full disk, a read-only file: the change was rolled back
             _fail(
-                f"the database {run.config.db_path} ({run.db_source}) failed: {exc}; "
+                f"the database {run.config.db_path} ({run.config.db_source}) failed: {exc}; "
                 "the failed change was rolled back",
                 EXIT_ERROR,
             )
@@ -156,6 +163,7 @@ def _examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
 _json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON: one object per line."
 )
@@ -192,8 +200,11 @@ def cli(ctx: click.Context, db: str | None) -> None:
         click.echo(ctx.get_help())
         return
     run = ctx.ensure_object(_Run)
-    run.settings = load_settings(None if db is None else {**os.environ, "SOCIALBOT_DB": db})
-    run.db_source = "SOCIALBOT_DB" if db is None else "--db"
+    if db is None:
+        run.settings = load_settings()
+    else:
+        settings = load_settings({**os.environ, "SOCIALBOT_DB": db})
+        run.settings = dataclasses.replace(settings, db_source="--db")
     configure_logging(run.settings.log_level, run.settings.secrets)
 
 
@@ -229,7 +240,8 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
     """Answer a question from the knowledge base.
 
     Prints the answer, its source (title, id, owner, date last verified) and the
-    confidence, or "I don't know" with up to 3 suggestions. Without QUESTION, reads one
+    confidence, or "I don't know" with up to 3 suggestions. Small talk ("bedankt",
+    "help") gets the reply Slack gives it and is not looked up. Without QUESTION, reads one
     question per line from standard input and answers each in turn; blank lines are
     skipped.
     """
@@ -238,14 +250,12 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
     if question and not text.strip():
         raise InvalidInput(t("empty_question", settings.default_lang))
 
-    def render(answer: Answer) -> str:
-        if as_json:
-            return json.dumps(answer_json(answer), ensure_ascii=False)
-        return render_answer(answer)
+    def render(question: str) -> str:
+        return _reply(services, question, as_json, settings.default_lang)
 
     with _services(run) as services:
         if question:
-            print(render(services.kb.answer(text)))
+            print(render(text))
             return
         stdin = sys.stdin if run.stdin is None else run.stdin
         if stdin.isatty():
@@ -254,7 +264,7 @@ def ask(run: _Run, question: tuple[str, ...], as_json: bool) -> None:
             stdin.reconfigure(errors="replace")
         for line in stdin:
             if line.strip():  # each answer at once, for a reader that waits; text spaced out
-                print(render(services.kb.answer(line)) + ("" if as_json else "\n"), flush=True)
+                print(render(line) + ("" if as_json else "\n"), flush=True)
 
 
 @cli.group(
@@ -284,7 +294,8 @@ def kb_import(run: _Run, paths: tuple[str, ...], replace: bool) -> None:
     Each PATH is a Markdown entry file (.md), a CSV file (.csv: columns
     id,title,body,lang,tags,questions, optional owner,updated) or a folder whose .md and
     .csv files are read. It is all or nothing: one bad file, or no entries at all, and
-    nothing is imported. --replace drops every entry that is not in PATH.
+    nothing is imported. --replace drops every entry that is not in PATH. Phrasings taught
+    in Slack or with `kb teach` that the files lack are kept.
     """
     entries = _entries_in(paths)
     with _services(run, seed=False) as services:
@@ -294,9 +305,21 @@ def kb_import(run: _Run, paths: tuple[str, ...], replace: bool) -> None:
             file=sys.stderr,
             hidden=not sys.stderr.isatty(),  # a bar on a terminal, nothing in a pipe or log
         ) as bar:
-            count = services.kb.import_entries(entries, replace=replace, progress=bar.update)
+            imported = services.teaching.import_entries(
+                entries, replace_all=replace, progress=bar.update
+            )
         total = services.kb.count()
-    print(f"Imported {count} entries; the knowledge base now has {total}.")
+    print(f"Imported {imported.count} entries; the knowledge base now has {total}.")
+    if imported.kept:
+        print(
+            f"Kept {imported.kept} taught phrasing(s) that the files lack (`socialbot kb "
+            "taught` lists them; export to put them in the files, or `kb untaught` one)."
+        )
+    if imported.orphaned:
+        print(
+            f"{imported.orphaned} taught phrasing(s) belong to entries not in the knowledge "
+            "base now; they come back with their entry."
+        )
 
 
 @kb.command(
@@ -390,6 +413,146 @@ def kb_list(run: _Run, as_json: bool) -> None:
         print(f"{e.id:<{width}}  {e.lang:<4}  {e.updated:<10}  {e.title}")
 
 
+@kb.command(
+    "teach",
+    epilog=_examples(
+        'socialbot kb teach hacked-account "We got locked out of our page"',
+        "socialbot kb teach --file lessons.jsonl",
+    ),
+)
+@click.argument("entry_id", required=False, metavar="ENTRY_ID")
+@click.argument("question", required=False, metavar="QUESTION")
+@click.option("--file", "path", metavar="FILE", help="A JSON Lines file of questions and ids.")
+@click.pass_obj
+def kb_teach(run: _Run, entry_id: str | None, question: str | None, path: str | None) -> None:
+    """Teach entry ENTRY_ID the question QUESTION.
+
+    QUESTION becomes one of the entry's alternative phrasings at once: the next person who
+    asks it gets that entry. Everyone on the to-teach list who asked it in these words gets
+    the answer by DM (`socialbot serve` sends them), once. With --file, one
+    {"question": ..., "id": ...} per line, all or nothing: an unknown id or a blank
+    question names its line and changes nothing.
+    """
+    from handlers.runtime import taught_dm_renderer  # the askers' DMs are Slack messages
+
+    if path is not None:
+        if entry_id is not None:
+            raise InvalidInput("give ENTRY_ID and QUESTION, or --file FILE, not both")
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read {path}: {exc}; nothing was taught") from None
+        lessons = parse_lessons(text, path)
+    elif entry_id is None or question is None:
+        raise InvalidInput(
+            'give ENTRY_ID and QUESTION (socialbot kb teach ID "question"), or --file'
+        )
+    else:
+        lessons = [Lesson(entry_id, question)]
+    with _services(run) as services:
+        done = services.teaching.teach_all(lessons, "cli", taught_dm_renderer())
+    for taught in done:
+        added = (
+            f"taught to {taught.entry.id}"
+            if taught.added
+            else f"already a phrasing of {taught.entry.id}"
+        )
+        print(f"{added}; {taught.notified} asker(s) get the answer by DM")
+
+
+@kb.command(
+    "untaught",
+    epilog=_examples('socialbot kb untaught hacked-account "We got locked out of our page"'),
+)
+@click.argument("entry_id", metavar="ENTRY_ID")
+@click.argument("question", metavar="QUESTION")
+@click.pass_obj
+def kb_untaught(run: _Run, entry_id: str, question: str) -> None:
+    """Remove QUESTION, a phrasing taught to ENTRY_ID, from the entry again.
+
+    `socialbot kb taught` lists the taught phrasings.
+    """
+    with _services(run) as services:
+        entry = services.teaching.untaught(entry_id, question)
+    print(f"Removed from {entry.id}; it has {len(entry.questions)} alternative phrasing(s) now.")
+
+
+@kb.command(
+    "taught",
+    epilog=_examples("socialbot kb taught", "socialbot kb taught hacked-account --json"),
+)
+@click.argument("entry_id", required=False, metavar="[ENTRY_ID]")
+@_json_option
+@click.pass_obj
+def kb_taught(run: _Run, entry_id: str | None, as_json: bool) -> None:
+    """List the taught phrasings, newest first: entry, when, by whom, the phrasing.
+
+    With --json, one object per line: entry_id, question, taught_by, taught_at.
+    """
+    with _services(run, models=False) as services:
+        if entry_id:
+            services.kb.get(entry_id)  # NotFound for an unknown id
+        phrasings = services.teaching.taught(entry_id)
+    if as_json:
+        for p in phrasings:
+            print(json.dumps(dataclasses.asdict(p), ensure_ascii=False))
+        return
+    if not phrasings:
+        print("No taught phrasings.")
+    for p in phrasings:
+        when = _local(p.taught_at, run.config.zone)
+        print(f"{p.entry_id}  {when}  {p.taught_by}  {_one_line(p.question)}")
+
+
+@cli.group(epilog=_examples("socialbot questions unanswered"))
+def questions() -> None:
+    """Questions asked in Slack and what became of them."""
+
+
+@questions.command(
+    "unanswered",
+    epilog=_examples(
+        "socialbot questions unanswered", "socialbot questions unanswered --json --limit 50"
+    ),
+)
+@click.option(
+    "--limit",
+    type=_WholeNumber(1, 10_000),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="At most N groups.",
+)
+@_json_option
+@click.pass_obj
+def questions_unanswered(run: _Run, limit: int, as_json: bool) -> None:
+    """The to-teach list.
+
+    Every question socialbot abstained on, and every answer that got 👎, not taught or
+    dismissed yet, grouped by similarity; the group asked most recently first. Teach one
+    with `socialbot kb teach`.
+    """
+    with _services(run, models=False) as services:
+        clusters = services.teaching.to_teach(limit)
+    if as_json:
+        for c in clusters:
+            print(json.dumps(cluster_json(c), ensure_ascii=False))
+        return
+    if not clusters:
+        print("Nothing to teach: every question was answered, taught or dismissed.")
+    zone = run.config.zone
+    for c in clusters:
+        newest = c.newest
+        print(f"{c.count}x  {_local(newest.asked_at, zone)}  {_one_line(newest.question)}")
+        guess = f"best guess {c.best_guess}" if c.best_guess else "no guess"
+        print(
+            f"    ids {','.join(map(str, c.ids))}; asked by {', '.join(c.askers)}; "
+            f"{len(c.not_helpful)} 👎; {guess}"
+        )
+        for other in list(dict.fromkeys(q.question for q in c.questions[1:]))[:3]:
+            print(f"    also: {_one_line(other)}")
+
+
 @cli.command(
     epilog=_examples(
         "socialbot serve",
@@ -431,6 +594,18 @@ def serve(run: _Run, http: bool, host: str, port: int, threads: int) -> None:
     run_server(run.config, mode, host=host, port=port, threads=threads)
 
 
+def _limit_option(what: str) -> Callable[[F], F]:
+    """``--limit N``: show at most N of ``what``, the newest."""
+    return click.option(
+        "--limit",
+        type=_WholeNumber(1, 1_000_000),
+        default=100,
+        show_default=True,
+        metavar="N",
+        help=f"Show at most N {what}, the newest.",
+    )
+
+
 @cli.group(
     epilog=_examples("socialbot outbox list --failed", "socialbot outbox retry --all-failed")
 )
@@ -447,14 +622,7 @@ def outbox() -> None:
 )
 @click.option("--failed", is_flag=True, help="Only the failed messages.")
 @click.option("--all", "every", is_flag=True, help="Messages in every state, delivered ones too.")
-@click.option(
-    "--limit",
-    type=_WholeNumber(1, 1_000_000),
-    default=100,
-    show_default=True,
-    metavar="N",
-    help="Show at most N messages, the newest.",
-)
+@_limit_option("messages")
 @_json_option
 @click.pass_obj
 def outbox_list(run: _Run, failed: bool, every: bool, limit: int, as_json: bool) -> None:
@@ -609,6 +777,278 @@ def jobs_run(run: _Run, name: str) -> None:
     print(f"{name}: {summary}")
 
 
+@cli.command(
+    epilog=_examples(
+        "socialbot doctor",
+        "socialbot doctor --http",
+        "socialbot --db /srv/socialbot/socialbot.db doctor --http",
+    )
+)
+@click.option(
+    "--http", is_flag=True, help="Check for `socialbot serve --http` (default: Socket Mode)."
+)
+@click.pass_obj
+def doctor(run: _Run, http: bool) -> None:
+    """Check the set-up; say what is wrong and how to fix it.
+
+    Checks the settings, the database (it exists, opens, can be written, is migrated,
+    has entries; the outbox backlog), the semantic models, and Slack: the bot token, its
+    scopes against manifest.yml, and the channels (SOCIALBOT_CHANNELS) and conversation
+    managers: they exist and socialbot can post to them. One line per check, ✓ or ✗ with
+    the fix. Exit code 0 only when every check passes. Changes nothing.
+    """
+    settings = run.config
+
+    def probe() -> SlackProbe:
+        from handlers.runtime import doctor_probe  # the Slack edge: only to ask Slack
+
+        return doctor_probe(settings)
+
+    checks = run_doctor(settings, "http" if http else "socket", probe)
+    print(render_checks(checks))
+    if not all(check.ok for check in checks):
+        raise click.exceptions.Exit(EXIT_ERROR)
+
+
+@cli.command(
+    "backup",
+    epilog=_examples(
+        "socialbot backup /var/backups/socialbot/",
+        "socialbot backup ~/socialbot-before-upgrade.db",
+    ),
+)
+@click.argument("path", metavar="PATH")
+@click.pass_obj
+def backup_command(run: _Run, path: str) -> None:
+    """Write a consistent copy of the database to PATH, while socialbot runs.
+
+    PATH is a new file, or a folder to write socialbot-<date>-<time>.db into. The copy
+    is made with SQLite's online backup API: one consistent moment, whatever socialbot
+    writes meanwhile. The database is only read; a failed backup leaves nothing behind.
+    For continuous replication, see Litestream in the README.
+    """
+    done = backup(run.config.db_path, path, dt.datetime.now(run.config.zone))
+    print(
+        f"Backed up {run.config.db_path} to {done.path} ({done.size / 1e6:.1f} MB: "
+        f"{done.entries} entries, {done.questions} questions)."
+    )
+
+
+@cli.group(
+    epilog=_examples("socialbot privacy export U0123ABCD", "socialbot privacy forget U0123ABCD")
+)
+def privacy() -> None:
+    """What socialbot stores about a person: export it, or erase it.
+
+    What is stored, for how long and why is in the README's privacy section.
+    """
+
+
+def _user_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not USER_ID.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not a Slack user id (e.g. U0123ABCD: profile → ⋮ → Copy member ID)",
+            ctx,
+            param,
+        )
+    return value
+
+
+@privacy.command(
+    "export",
+    epilog=_examples(
+        "socialbot privacy export U0123ABCD", "socialbot privacy export U0123ABCD > U0123ABCD.json"
+    ),
+)
+@click.argument("user_id", metavar="USER_ID", callback=_user_id)
+@click.pass_obj
+def privacy_export(run: _Run, user_id: str) -> None:
+    """Print everything stored about a person as JSON.
+
+    One JSON object: the user id, when it was exported, and per table the rows that are
+    theirs or that mention them, as stored.
+    """
+    with _services(run, seed=False, models=False) as services:
+        exported = services.privacy.export(user_id)
+    print(json.dumps(exported, ensure_ascii=False, indent=2))
+
+
+@privacy.command("forget", epilog=_examples("socialbot privacy forget U0123ABCD"))
+@click.argument("user_id", metavar="USER_ID", callback=_user_id)
+@click.pass_obj
+def privacy_forget(run: _Run, user_id: str) -> None:
+    """Erase everything stored about a person.
+
+    Deletes their questions (with the feedback on them), feedback, requests to the
+    conversation manager, waiting and owed messages; replaces the id where other rows
+    mention it; clears it as the owner of entries. Then the database file is rewritten
+    so that no deleted byte remains in it. It cannot be undone; backups and replicas
+    keep their copies until they expire.
+    """
+    settings = run.config
+    with _services(run, seed=False, models=False) as services:
+        forgotten = services.privacy.forget(user_id)
+    if not forgotten.total:
+        print(f"Nothing was stored about {user_id}; nothing was changed.")
+        return
+    for verb, counts in (("deleted", forgotten.deleted), ("cleared", forgotten.cleared),
+                         ("mention replaced", forgotten.redacted)):  # fmt: skip
+        for table, count in counts.items():
+            print(f"{table}: {count} row(s) {verb}")
+    print(f"Forgot {user_id}: {forgotten.total} row(s) changed.")
+    if forgotten.cleared.get("entries"):
+        print("The entry files of the knowledge base may still name them as owner: edit them.")
+    if user_id in settings.conversation_managers:
+        print("They are still named in CONVERSATION_MANAGER: change it.")
+    if not forgotten.file_clean:
+        raise BotError(
+            "another process kept the write-ahead log from being emptied: old pages may "
+            "still hold the id; run `socialbot privacy forget` again"
+        )
+@cli.group(
+    epilog=_examples("socialbot escalations list --open", "socialbot escalations show ESC-42")
+)
+def escalations() -> None:
+    """Escalations to the conversation manager: list them, show one's timeline."""
+
+
+@escalations.command(
+    "list",
+    epilog=_examples("socialbot escalations list --open", "socialbot escalations list --json"),
+)
+@click.option("--open", "open_only", is_flag=True, help="Only those not resolved yet.")
+@_limit_option("escalations")
+@_json_option
+@click.pass_obj
+def escalations_list(run: _Run, open_only: bool, limit: int, as_json: bool) -> None:
+    """List escalations, newest first.
+
+    Reference, severity, state, when raised, by whom, who acknowledged or resolved it,
+    and what it is about. Times are in SOCIALBOT_TIMEZONE.
+    """
+    with _services(run, models=False) as services:
+        found = services.escalations.list(open_only, limit)
+    if as_json:
+        for escalation in found:
+            print(json.dumps(escalation_json(escalation), ensure_ascii=False))
+        return
+    if not found:
+        print("No open escalations." if open_only else "No escalations.")
+        return
+    print(render_escalations(found, run.config.zone))
+
+
+@escalations.command(
+    "show", epilog=_examples("socialbot escalations show ESC-42", "socialbot escalations show 42")
+)
+@click.argument("reference", metavar="ESC-N")
+@_json_option
+@click.pass_obj
+def escalations_show(run: _Run, reference: str, as_json: bool) -> None:
+    """One escalation, its timeline and its messages.
+
+    What was raised, by whom and where; every event (raised, notified, re-notified,
+    acknowledged, resolved) with its time and actor; and each message about it with its
+    delivery state. Times are in SOCIALBOT_TIMEZONE.
+    """
+    number = parse_reference(reference)
+    with _services(run, models=False) as services:
+        detail = services.escalations.detail(number)
+    if as_json:
+        print(json.dumps(escalation_detail_json(detail), ensure_ascii=False))
+        return
+    print(render_escalation(detail, run.config.zone))
+
+
+def escalation_json(escalation: Escalation) -> dict[str, object]:
+    """The ``escalations list --json`` object for one escalation (times ISO 8601, UTC)."""
+
+    def iso(moment: dt.datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "reference": escalation.reference,
+        "id": escalation.id,
+        "severity": escalation.severity,
+        "state": escalation.state,
+        "text": escalation.text,
+        "reporter": escalation.reporter,
+        "channel": escalation.channel_id,
+        "source_link": escalation.source_link,
+        "question_id": escalation.question_id,
+        "raised_at": iso(escalation.raised_at),
+        "acknowledged_at": iso(escalation.acknowledged_at),
+        "acknowledged_by": escalation.acknowledged_by,
+        "resolved_at": iso(escalation.resolved_at),
+        "resolved_by": escalation.resolved_by,
+        "resolution": escalation.resolution,
+        "reminders_sent": escalation.reminders_sent,
+        "next_reminder_at": iso(escalation.next_reminder_at),
+    }
+
+
+def escalation_detail_json(detail: Detail) -> dict[str, object]:
+    """The ``escalations show --json`` object: the escalation, its events and messages."""
+    return {
+        **escalation_json(detail.escalation),
+        "events": [
+            {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "detail": e.detail}
+            for e in detail.events
+        ],
+        "messages": [
+            {
+                "key": c.key,
+                "kind": c.kind,
+                "to": c.to,
+                "state": c.state,
+                "sent_at": c.sent_at,
+                "last_error": c.last_error,
+            }
+            for c in detail.copies
+        ],  # fmt: skip
+    }
+
+
+def render_escalations(found: Sequence[Escalation], zone: ZoneInfo) -> str:
+    """The ``escalations list`` table."""
+    header = ("REF", "SEVERITY", "STATE", "RAISED", "REPORTER", "BY", "TEXT")
+    table = [
+        (e.reference, e.severity, e.state, _local(e.raised_at, zone), e.reporter,
+         e.resolved_by or e.acknowledged_by or "-", _cut(_one_line(e.text), 50))
+        for e in found
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header) - 1)]
+    return "\n".join(_columns(cells, widths) for cells in [header, *table])
+
+
+def render_escalation(detail: Detail, zone: ZoneInfo) -> str:
+    """The ``escalations show`` report."""
+    e = detail.escalation
+    lines = [
+        f"{e.reference}  {e.severity}  {e.state}",
+        f"raised {_local(e.raised_at, zone)} by {e.reporter} in {e.channel_id or '-'}",
+    ]
+    if e.source_link:
+        lines.append(f"source: {e.source_link}")
+    if e.question_id is not None:
+        lines.append(f"question: {e.question_id}")
+    if e.state == "open" and e.next_reminder_at:
+        lines.append(f"next reminder: {_local(e.next_reminder_at, zone)} "
+                     f"({e.reminders_sent} sent)")  # fmt: skip
+    if e.resolution:
+        lines.append(f"resolution: {_one_line(e.resolution)}")
+    lines += ["", textwrap.indent(textwrap.fill(e.text, 96), "  "), "", "TIMELINE"]
+    for event in detail.events:
+        line = f"  {_local(event.at, zone)}  {event.kind:<16} {event.actor}"
+        lines.append(f"{line}  {_one_line(event.detail)}" if event.detail else line)
+    lines += ["", "MESSAGES"]
+    for copy in detail.copies:
+        sent = _local(copy.sent_at, zone) if copy.sent_at else copy.state
+        error = f"  ({_one_line(copy.last_error)})" if copy.last_error else ""
+        lines.append(f"  {copy.to:<12} {copy.kind:<24} {sent}{error}")
+    return "\n".join(lines)
+
+
 def entry_json(entry: Entry) -> dict[str, object]:
     """The ``kb list --json`` object for one entry."""
     return {
@@ -710,6 +1150,54 @@ def _cut(text: str, width: int) -> str:
 def _or(words: Sequence[str]) -> str:
     """The words joined: "a, b or c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _reply(services: Services, question: str, as_json: bool, default_lang: str) -> str:
+    """The answer to ``question``, or, for small talk ("bedankt", "help"), the reply Slack
+    gives it: small talk is not looked up."""
+    chat = small_talk(question)
+    if chat is None:
+        answer = services.kb.answer(question)
+        if as_json:
+            return json.dumps(answer_json(answer), ensure_ascii=False)
+        return render_answer(answer)
+    lang = chat.lang or default_lang
+    reply = t(chat.reply, lang)
+    if not as_json:
+        return reply
+    small = {
+        "question": " ".join(question.split()),
+        "answered": False,
+        "id": None,
+        "title": None,
+        "score": 0.0,
+        "lang": lang,
+        "suggestions": [],
+        "small_talk": reply,
+    }
+    return json.dumps(small, ensure_ascii=False)
+
+
+def cluster_json(cluster: Cluster) -> dict[str, object]:
+    """The ``questions unanswered --json`` object for one group of questions."""
+    return {
+        "count": cluster.count,
+        "question": cluster.newest.question,
+        "last_asked": cluster.newest.asked_at,
+        "askers": list(cluster.askers),
+        "best_guess": cluster.best_guess,
+        "questions": [
+            {
+                "id": q.id,
+                "question": q.question,
+                "user_id": q.user_id,
+                "asked_at": q.asked_at,
+                "lang": q.lang,
+                "not_helpful": q.id in cluster.not_helpful,
+            }
+            for q in cluster.questions
+        ],
+    }
 
 
 def answer_json(answer: Answer) -> dict[str, object]:

@@ -6,17 +6,30 @@ value stops start-up with a :class:`~bot.errors.ConfigError` naming the variable
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.crisis import DEFAULT_PLAYBOOK, DEFAULT_WORDS
 from bot.errors import ConfigError
+from bot.working_hours import (
+    DEFAULT_DAYS,
+    DEFAULT_DEADLINES,
+    DEFAULT_HOURS,
+    Deadline,
+    Severity,
+    WorkingHours,
+    parse_days,
+    parse_deadlines,
+    parse_hours,
+)
 
 LANGUAGES = ("nl", "en")
 DEFAULT_DB = "socialbot.db"
@@ -25,6 +38,11 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_TIMEZONE = "Europe/Brussels"
 DEFAULT_WORKERS = 2
 DEFAULT_HEALTH_MAX_AGE = 300
+DEFAULT_RETENTION_DAYS = 365
+# Where Socket Mode serves /metrics (HTTP mode serves it beside /healthz): the port of
+# OpenTelemetry's Prometheus exporter, free beside node_exporter's 9100.
+DEFAULT_METRICS_HOST = "127.0.0.1"
+DEFAULT_METRICS_PORT = 9464
 BUNDLED_KB = Path(__file__).resolve().parent.parent / "knowledge_base"
 
 # Every environment variable socialbot reads; .env.example and the README document each one.
@@ -39,12 +57,23 @@ VARIABLES = (
     "SOCIALBOT_WORKERS",
     "SOCIALBOT_SCHEDULER",
     "SOCIALBOT_HEALTH_MAX_AGE",
+    "SOCIALBOT_RETENTION_DAYS",
+    "SOCIALBOT_METRICS",
+    "SOCIALBOT_METRICS_PORT",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
     "CONVERSATION_MANAGER",
     "SOCIALBOT_CHANNELS",
+    "ESCALATION_CHANNEL",
+    "ESCALATION_BACKUP",
+    "ESCALATION_DEADLINES",
+    "SOCIALBOT_WORKING_HOURS",
+    "SOCIALBOT_WORKING_DAYS",
+    "SOCIALBOT_CRISIS_WORDS_NL",
+    "SOCIALBOT_CRISIS_WORDS_EN",
+    "SOCIALBOT_CRISIS_PLAYBOOK",
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "fast", "off"]
@@ -52,6 +81,7 @@ SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 ServeMode = Literal["socket", "http"]
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a Slack user id, e.g. U0123ABCD
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,10 @@ class Settings:
     workers: int = DEFAULT_WORKERS
     scheduler: bool = True
     health_max_age: float = DEFAULT_HEALTH_MAX_AGE
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    metrics: bool = True
+    metrics_host: str = DEFAULT_METRICS_HOST
+    metrics_port: int = DEFAULT_METRICS_PORT
     # Secrets stay out of repr() and so out of every log line and traceback that shows one.
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -75,6 +109,17 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     conversation_managers: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # Where db_path came from, for messages: the setting, or the CLI's --db option.
+    db_source: str = "SOCIALBOT_DB"
+    escalation_channel: str = ""
+    escalation_backup: tuple[str, ...] = ()
+    deadlines: Mapping[Severity, Deadline] = field(
+        default_factory=lambda: parse_deadlines(DEFAULT_DEADLINES)
+    )
+    working_hours: tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
+    working_days: frozenset[int] = frozenset(range(5))
+    crisis_words: tuple[str, ...] = DEFAULT_WORDS["nl"] + DEFAULT_WORDS["en"]
+    crisis_playbook: str = DEFAULT_PLAYBOOK
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -85,6 +130,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """``SOCIALBOT_TIMEZONE`` as a time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def work_time(self) -> WorkingHours:
+        """The working hours and days in ``SOCIALBOT_TIMEZONE``, for deadlines."""
+        start, end = self.working_hours
+        return WorkingHours(start, end, self.working_days, self.zone)
 
     def require_slack(self, mode: ServeMode) -> None:
         """Check the Slack settings that ``mode`` needs; raise ConfigError naming the first gap."""
@@ -158,6 +209,10 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
     scheduler = get("SOCIALBOT_SCHEDULER", "on").lower()
     if scheduler not in ("on", "off"):
         raise ConfigError("SOCIALBOT_SCHEDULER", f"must be on or off, got {scheduler!r}")
+    metrics = get("SOCIALBOT_METRICS", "on").lower()
+    if metrics not in ("on", "off"):
+        raise ConfigError("SOCIALBOT_METRICS", f"must be on or off, got {metrics!r}")
+    metrics_host, metrics_port = _address("SOCIALBOT_METRICS_PORT", get("SOCIALBOT_METRICS_PORT"))
     api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not re.match(r"^https?://[^/\s]+", api_url):
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
@@ -184,13 +239,66 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
             10,
             7 * 24 * 3600,
         ),
+        retention_days=_whole(
+            "SOCIALBOT_RETENTION_DAYS",
+            get("SOCIALBOT_RETENTION_DAYS"),
+            DEFAULT_RETENTION_DAYS,
+            7,  # the App Home shows the last 7 days
+            3650,
+        ),
+        metrics=metrics == "on",
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_api_url=api_url,
         conversation_managers=_ids("CONVERSATION_MANAGER", get("CONVERSATION_MANAGER"), USER_ID),
         channels=_ids("SOCIALBOT_CHANNELS", get("SOCIALBOT_CHANNELS"), _CHANNEL_ID),
-    )
+        escalation_channel=_one_channel(get("ESCALATION_CHANNEL")),
+        escalation_backup=_ids("ESCALATION_BACKUP", get("ESCALATION_BACKUP"), USER_ID),
+        deadlines=_parsed("ESCALATION_DEADLINES", parse_deadlines, get("ESCALATION_DEADLINES")),
+        working_hours=_parsed("SOCIALBOT_WORKING_HOURS", parse_hours,
+                              get("SOCIALBOT_WORKING_HOURS", DEFAULT_HOURS)),
+        working_days=_parsed("SOCIALBOT_WORKING_DAYS", parse_days,
+                             get("SOCIALBOT_WORKING_DAYS", DEFAULT_DAYS)),
+        crisis_words=_words("SOCIALBOT_CRISIS_WORDS_NL", get("SOCIALBOT_CRISIS_WORDS_NL"), "nl")
+        + _words("SOCIALBOT_CRISIS_WORDS_EN", get("SOCIALBOT_CRISIS_WORDS_EN"), "en"),
+        crisis_playbook=get("SOCIALBOT_CRISIS_PLAYBOOK", DEFAULT_PLAYBOOK),
+    )  # fmt: skip
+
+
+def _parsed(name: str, parse: Callable[[str], T], raw: str) -> T:
+    """``raw`` parsed, or (default) the parse of ""; a ValueError names the variable."""
+    try:
+        return parse(raw) if raw else parse(_DEFAULTS[name])
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+
+
+_DEFAULTS = {
+    "ESCALATION_DEADLINES": DEFAULT_DEADLINES,
+    "SOCIALBOT_WORKING_HOURS": DEFAULT_HOURS,
+    "SOCIALBOT_WORKING_DAYS": DEFAULT_DAYS,
+}
+
+
+def _words(name: str, raw: str, lang: str) -> tuple[str, ...]:
+    """A comma-separated list of crisis words and phrases; empty: the defaults for ``lang``."""
+    if not raw:
+        return DEFAULT_WORDS[lang]
+    words = tuple(w.strip() for w in raw.split(",") if w.strip())
+    if not words:
+        raise ConfigError(name, "give words or phrases separated by commas")
+    return words
+
+
+def _one_channel(raw: str) -> str:
+    if raw and not _CHANNEL_ID.match(raw):
+        raise ConfigError(
+            "ESCALATION_CHANNEL", f"{raw!r} is not a channel id (expected e.g. C0123ABCD)"
+        )
+    return raw
 
 
 def database_path(raw: str, name: str) -> str:
@@ -224,6 +332,19 @@ def _whole(name: str, raw: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(name, f"must be from {low} to {high}, got {value}")
     return value
+
+
+def _address(name: str, raw: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` as (host, port); the host defaults to 127.0.0.1."""
+    if not raw:
+        return DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]") or DEFAULT_METRICS_HOST
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        raise ConfigError(
+            name, f"must be a port (1-65535) or HOST:PORT, e.g. 9464 or 0.0.0.0:9464; got {raw!r}"
+        )
+    return host, int(port)
 
 
 def _ids(name: str, raw: str, pattern: re.Pattern[str]) -> tuple[str, ...]:

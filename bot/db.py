@@ -63,15 +63,17 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 class Store:
-    """Thread-safe access to the socialbot database at ``path``."""
+    """Thread-safe access to the socialbot database at ``path``; errors about the file name
+    ``source``, where the path came from (the setting, or the CLI's ``--db``)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, source: str = "SOCIALBOT_DB") -> None:
         self.path = str(path)
+        self.source = source
         if self.path == ":memory:":
-            raise ConfigError("SOCIALBOT_DB", "':memory:' cannot be shared between threads")
+            raise ConfigError(source, "':memory:' cannot be shared between threads")
         parent = Path(self.path).parent
         if not parent.is_dir():
-            raise ConfigError("SOCIALBOT_DB", f"folder {str(parent)!r} does not exist")
+            raise ConfigError(source, f"folder {str(parent)!r} does not exist")
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
@@ -84,7 +86,7 @@ class Store:
         except sqlite3.DatabaseError as exc:  # not SQLite, unreadable, read-only, ...
             self.close()
             raise ConfigError(
-                "SOCIALBOT_DB", f"{self.path!r} cannot be used as socialbot's database: {exc}"
+                source, f"{self.path!r} cannot be used as socialbot's database: {exc}"
             ) from None
 
     @property
@@ -347,7 +349,107 @@ def m005_delivery_spine(db: Database) -> None:
 
 
 @migrations()
-def m009_vector_text_hash(db: Database) -> None:
+def m008_teaching(db: Database) -> None:
+    """Teaching: the phrasings the conversation manager taught an entry (so an import with
+    ``--replace`` can keep them, and they can be removed again), and the stored questions
+    that were taught (they leave the to-teach list; their askers were told)."""
+    db.table("taught_phrasings").create(
+        {"entry_id": str, "question": str, "taught_by": str, "taught_at": str},
+        pk=("entry_id", "question"),
+        not_null={"taught_at"},
+    )
+    db.table("taught_questions").create(
+        {"question_id": int, "entry_id": str, "taught_by": str, "taught_at": str},
+        pk="question_id",
+        foreign_keys=[("question_id", "questions", "id")],
+    )
+
+
+@migrations()
+def m009_privacy(db: Database) -> None:
+    """Counts per ISO week that outlive the questions, feedback and manager requests they
+    count (those are deleted after ``SOCIALBOT_RETENTION_DAYS``); no user ids. Indexes for
+    the retention job's look-ups by date."""
+    db.table("weekly_question_stats").create(
+        {
+            "week": str,  # ISO week, e.g. 2026-W48
+            "asked": int,
+            "answered": int,
+            "helpful": int,
+            "not_helpful": int,
+            "handed_over": int,  # questions handed to the conversation manager
+        },
+        pk="week",
+        not_null={"asked", "answered", "helpful", "not_helpful", "handed_over"},
+        defaults={"asked": 0, "answered": 0, "helpful": 0, "not_helpful": 0, "handed_over": 0},
+    )
+    db.table("feedback").create_index(["given_at"])
+    db.table("manager_requests").create_index(["requested_at"])
+    db.table("intake").create_index(["received_at"])
+
+
+@migrations()
+def m010_escalations(db: Database) -> None:
+    """Escalations to the conversation manager and their timeline; drafts of lessons saved
+    from a resolution; and the outbox's ``update`` route: a row that edits (chat.update)
+    the message another row, ``update_of`` (its key), sent."""
+    db.table("escalations").create(
+        {
+            "id": int,
+            "key": str,
+            "severity": str,
+            "text": str,
+            "reporter": str,
+            "channel_id": str,
+            "source_link": str,
+            "question_id": int,
+            "lang": str,
+            "state": str,
+            "raised_at": str,
+            "acknowledged_at": str,
+            "acknowledged_by": str,
+            "resolved_at": str,
+            "resolved_by": str,
+            "resolution": str,
+            "next_reminder_at": str,
+            "reminders_sent": int,
+            "reminders": str,
+        },
+        pk="id",
+        not_null={"key", "severity", "text", "reporter", "state", "raised_at"},
+        defaults={"state": "open", "reminders_sent": 0},
+    )
+    db.table("escalations").create_index(["key"], unique=True)
+    db.table("escalations").create_index(["state", "next_reminder_at"])
+    db.table("escalation_events").create(
+        {"id": int, "escalation_id": int, "at": str, "kind": str, "actor": str, "detail": str},
+        pk="id",
+        not_null={"escalation_id", "at", "kind", "actor"},
+        foreign_keys=[("escalation_id", "escalations", "id")],
+    )
+    db.table("escalation_events").create_index(["escalation_id", "id"])
+    db.table("lesson_drafts").create(
+        {
+            "id": int,
+            "title": str,
+            "body": str,
+            "lang": str,
+            "source": str,
+            "submitted_by": str,
+            "created_at": str,
+            "state": str,
+        },
+        pk="id",
+        not_null={"title", "body", "lang", "source", "created_at", "state"},
+        defaults={"state": "draft"},
+    )
+    db.table("lesson_drafts").create_index(["source"], unique=True)
+    db.table("outbox").add_column("update_of", str)
+    db.table("outbox").create_index(["update_of"])
+
+
+@migrations()
+def m011_vector_text_hash(db: Database) -> None:
     """Each vector keeps a hash of the text it was made from, so an import reuses the vector
     of a text it has embedded before instead of embedding it again (vectors from before have
     no hash and are made again once)."""

@@ -103,10 +103,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "antwoord.",
         "en": "I can't post in this conversation. Invite me to the channel, or copy the answer.",
     },
-    "manager_sent": {
-        "nl": "Je vraag is doorgestuurd naar de conversatiemanager. Je krijgt een bericht.",
-        "en": "Your question was sent to the conversation manager. You'll hear back.",
-    },
     "manager_dm": {
         "nl": "*Vraag voor de conversatiemanager*\n<@{user}> vroeg in {channel}:\n{question}",
         "en": "*Question for the conversation manager*\n<@{user}> asked in {channel}:\n{question}",
@@ -195,6 +191,201 @@ MESSAGES: dict[str, dict[str, str]] = {
     "modal_empty": {
         "nl": "Typ eerst een vraag.",
         "en": "Please type a question first.",
+    },
+    # --- teaching ----------------------------------------------------------------------
+    "entry_required": {"nl": "Vul dit in.", "en": "Please fill this in."},
+    "entry_too_long": {
+        "nl": "Maximaal {limit} tekens.",
+        "en": "At most {limit} characters.",
+    },
+    "entry_no_words": {
+        "nl": "Gebruik woorden waarop socialbot het kan vinden.",
+        "en": "Use words socialbot can find it by.",
+    },
+    "entry_title_taken": {
+        "nl": "Dit is al een formulering van `{id}`: kies dat item.",
+        "en": "This is already a phrasing of `{id}`: pick that entry.",
+    },
+    "entry_lang": {"nl": "Kies een taal: {languages}.", "en": "Choose a language: {languages}."},
+    "entry_too_many_tags": {"nl": "Maximaal {limit} tags.", "en": "At most {limit} tags."},
+    "taught_dm": {
+        "nl": "Je vroeg op {date}: _{question}_\nHier is het antwoord:",
+        "en": "You asked on {date}: _{question}_\nHere is the answer:",
+    },
+    "home_teach_title": {
+        "nl": "*Te leren: vragen zonder antwoord of met 👎*",
+        "en": "*To teach: questions without an answer or with 👎*",
+    },
+    "home_teach_none": {
+        "nl": "Niets te leren. 🎉",
+        "en": "Nothing to teach. 🎉",
+    },
+    "home_teach_cluster": {
+        "nl": "*{count}×* _{question}_ · laatst {date} · {askers}",
+        "en": "*{count}×* _{question}_ · last {date} · {askers}",
+    },
+    "home_teach_also": {"nl": "Ook: {questions}", "en": "Also: {questions}"},
+    "home_teach_guess": {
+        "nl": "Beste gok: `{id}` · 👎 {not_helpful}",
+        "en": "Best guess: `{id}` · 👎 {not_helpful}",
+    },
+    "button_teach_pick": {"nl": "Kies het antwoord", "en": "Pick the answer"},
+    "button_teach_new": {"nl": "Schrijf een nieuw antwoord", "en": "Write a new answer"},
+    "button_teach_dismiss": {"nl": "Negeer", "en": "Dismiss"},
+    "teach_pick_title": {"nl": "Leer socialbot", "en": "Teach socialbot"},
+    "teach_pick_intro": {
+        "nl": "Deze vragen worden extra formuleringen van het item dat je kiest, en wie ze "
+        "stelde krijgt het antwoord in een DM:\n{questions}",
+        "en": "These questions become alternative phrasings of the entry you pick, and whoever "
+        "asked them gets the answer by DM:\n{questions}",
+    },
+    "teach_pick_label": {"nl": "Item uit de kennisbank", "en": "Knowledge-base entry"},
+    "teach_pick_placeholder": {
+        "nl": "Zoek op titel of id",
+        "en": "Search by title or id",
+    },
+    "teach_submit": {"nl": "Leer", "en": "Teach"},
+    "teach_new_title": {"nl": "Nieuw antwoord", "en": "New answer"},
+    "teach_new_entry_title": {"nl": "Titel (de vraag)", "en": "Title (the question)"},
+    "teach_new_body": {"nl": "Antwoord (Markdown)", "en": "Answer (Markdown)"},
+    "teach_new_lang": {"nl": "Taal", "en": "Language"},
+    "teach_new_tags": {
+        "nl": "Tags, gescheiden door komma's",
+        "en": "Tags, separated by commas",
+    },
+    "lang_nl": {"nl": "Nederlands", "en": "Dutch"},
+    "lang_en": {"nl": "Engels", "en": "English"},
+    "teach_pick_missing": {"nl": "Kies een item.", "en": "Pick an entry."},
+    "teach_failed": {
+        "nl": "Dat kon ik niet leren: {problem}",
+        "en": "I couldn't learn that: {problem}",
+    },
+    "teach_done": {
+        "nl": "Geleerd: {count} formulering(en) bij `{id}`; {notified} vraagsteller(s) krijgen "
+        "het antwoord.",
+        "en": "Taught: {count} phrasing(s) to `{id}`; {notified} asker(s) get the answer.",
+    },
+    # --- Escalations ---------------------------------------------------------------------
+    "escalate_usage": {
+        "nl": "*Escaleren naar de conversatiemanager*\n"
+        "`/escalate [crisis|high|normal] <wat er gebeurt>` (normal als je niets kiest).\n"
+        "Voorbeeld: `/escalate crisis Een journalist belt over de gelekte mail`",
+        "en": "*Escalate to the conversation manager*\n"
+        "`/escalate [crisis|high|normal] <what is happening>` (normal unless you say so).\n"
+        "Example: `/escalate crisis A journalist is calling about the leaked email`",
+    },
+    "escalate_bad_severity": {
+        "nl": "Kies crisis, high of normal.",
+        "en": "Choose crisis, high or normal.",
+    },
+    "severity_crisis": {"nl": "🔴 Crisis", "en": "🔴 Crisis"},
+    "severity_high": {"nl": "🟠 Hoog", "en": "🟠 High"},
+    "severity_normal": {"nl": "🔵 Normaal", "en": "🔵 Normal"},
+    "escalation_title": {
+        "nl": "{severity} escalatie {reference}",
+        "en": "{severity} escalation {reference}",
+    },
+    "escalation_reminder": {
+        "nl": "⏰ Herinnering {number} van {total}: {reference} is nog niet opgepakt "
+        "(gemeld {raised}).",
+        "en": "⏰ Reminder {number} of {total}: {reference} has not been acknowledged yet "
+        "(raised {raised}).",
+    },
+    "escalation_backup": {
+        "nl": "Je krijgt dit als back-up: de conversatiemanager heeft {reference} nog niet "
+        "opgepakt.",
+        "en": "You get this as the backup: the conversation manager has not acknowledged "
+        "{reference} yet.",
+    },
+    "escalation_reported": {
+        "nl": "Gemeld door <@{user}> in {where} · {raised}",
+        "en": "Raised by <@{user}> in {where} · {raised}",
+    },
+    "escalation_source": {"nl": "<{link}|Bronbericht>", "en": "<{link}|Source message>"},
+    "escalation_asked_by": {
+        "nl": "Vraag van <@{user}>.",
+        "en": "Question from <@{user}>.",
+    },
+    "escalation_state_open": {
+        "nl": "Nog niet opgepakt · deadline {due}",
+        "en": "Not acknowledged yet · due {due}",
+    },
+    "escalation_state_acknowledged": {
+        "nl": "✅ Opgepakt door <@{user}> om {when}",
+        "en": "✅ Acknowledged by <@{user}> at {when}",
+    },
+    "escalation_state_resolved": {
+        "nl": "✔️ Opgelost door <@{user}> om {when}: {note}",
+        "en": "✔️ Resolved by <@{user}> at {when}: {note}",
+    },
+    "button_acknowledge": {"nl": "Oppakken", "en": "Acknowledge"},
+    "button_resolve": {"nl": "Oplossen", "en": "Resolve"},
+    "button_open_thread": {"nl": "Open thread", "en": "Open thread"},
+    "button_escalate_crisis": {"nl": "🚨 Escaleer als crisis", "en": "🚨 Escalate as crisis"},
+    "escalation_confirmation": {
+        "nl": "Je escalatie *{reference}* ({severity}) is doorgegeven aan de "
+        "conversatiemanager. Je krijgt een bericht als ze is opgepakt en als ze is opgelost.",
+        "en": "Your escalation *{reference}* ({severity}) was passed to the conversation "
+        "manager. You'll get a message when it is acknowledged and when it is resolved.",
+    },
+    "escalation_confirmation_again": {
+        "nl": "Dit is al gemeld als *{reference}*.",
+        "en": "This was already raised as *{reference}*.",
+    },
+    "escalation_acknowledged_dm": {
+        "nl": "Je escalatie *{reference}* is opgepakt door <@{user}>.",
+        "en": "Your escalation *{reference}* was acknowledged by <@{user}>.",
+    },
+    "escalation_resolved_dm": {
+        "nl": "Je escalatie *{reference}* is opgelost door <@{user}>:\n{note}",
+        "en": "Your escalation *{reference}* was resolved by <@{user}>:\n{note}",
+    },
+    "escalation_not_allowed": {
+        "nl": "Sorry, alleen de conversatiemanager of de back-up ({who}) kan {reference} "
+        "oppakken of oplossen. Heb je iets toe te voegen? Schrijf het in de thread.",
+        "en": "Sorry, only the conversation manager or the backup ({who}) can acknowledge or "
+        "resolve {reference}. Something to add? Write it in the thread.",
+    },
+    "escalation_already_acknowledged": {
+        "nl": "{reference} is al opgepakt door <@{user}>.",
+        "en": "{reference} was already acknowledged by <@{user}>.",
+    },
+    "escalation_already_resolved": {
+        "nl": "{reference} is al opgelost door <@{user}>.",
+        "en": "{reference} was already resolved by <@{user}>.",
+    },
+    "escalation_done_acknowledged": {
+        "nl": "Je hebt {reference} opgepakt; de melder krijgt bericht.",
+        "en": "You acknowledged {reference}; the reporter is told.",
+    },
+    "escalation_done_resolved": {
+        "nl": "{reference} is opgelost; de melder krijgt bericht.",
+        "en": "{reference} is resolved; the reporter is told.",
+    },
+    "resolve_note_empty": {
+        "nl": "Schrijf kort hoe het is opgelost.",
+        "en": "Write briefly how it was resolved.",
+    },
+    "resolve_modal_title": {"nl": "Escalatie oplossen", "en": "Resolve escalation"},
+    "resolve_modal_note": {"nl": "Hoe is het opgelost?", "en": "How was it resolved?"},
+    "resolve_modal_lesson": {
+        "nl": "Bewaar als les (concept voor de kennisbank)",
+        "en": "Save as lesson (a draft knowledge-base entry)",
+    },
+    "resolve_modal_lesson_title": {
+        "nl": "Titel van de les (de vraag die ze beantwoordt)",
+        "en": "Lesson title (the question it answers)",
+    },
+    "resolve_modal_submit": {"nl": "Oplossen", "en": "Resolve"},
+    "escalate_modal_title": {"nl": "Escaleren", "en": "Escalate"},
+    "escalate_modal_severity": {"nl": "Ernst", "en": "Severity"},
+    "escalate_modal_text": {"nl": "Wat gebeurt er?", "en": "What is happening?"},
+    "escalate_modal_submit": {"nl": "Escaleer", "en": "Escalate"},
+    "crisis_detected": {
+        "nl": "🚨 *Dit klinkt als een crisis die nu speelt.* Reageer niet zelf; volg de "
+        "richtlijn voor het eerste uur en escaleer meteen naar de conversatiemanager.",
+        "en": "🚨 *This sounds like a crisis happening now.* Don't respond yourself; follow the "
+        "first-hour guidance and escalate to the conversation manager right away.",
     },
 }
 

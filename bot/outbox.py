@@ -8,6 +8,11 @@ transient failures with exponential backoff and jitter, honours ``Retry-After``,
 posts to about one a second per channel, and marks a row failed, with the reason, on an
 error that no retry can fix.
 
+A row of the ``update`` route edits a message an earlier row sent (Slack's chat.update of
+that row's channel and ts): it waits until that row is sent, and until the older updates
+of the same message are done, so a message ends as its last update says. When the row it
+updates fails (or is purged), the update fails too.
+
 A process can die between Slack accepting a message and the row being marked sent. Such a
 row is left "sending"; once its lease runs out it is sent again, but first the transport
 looks for a message carrying the row's key (Slack message metadata) and, when it finds
@@ -35,7 +40,7 @@ from bot.errors import InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-Route = Literal["post", "response_url"]
+Route = Literal["post", "response_url", "update"]
 State = Literal["pending", "sending", "sent", "failed"]
 STATES: tuple[State, ...] = ("pending", "sending", "sent", "failed")
 
@@ -68,6 +73,7 @@ class Message:
     thread_ts: str | None = None
     response_url: str | None = None
     asked_at: dt.datetime | None = None
+    update_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ class Row:
     check_first: bool
     sent_at: str | None
     last_error: str | None
+    update_of: str | None = None
+    target: Sent | None = None  # for an update: where the message it edits is, once claimed
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,8 @@ def enqueue(db: Database, key: str, message: Message, now: dt.datetime) -> bool:
     cursor = db.execute(
         "insert or ignore into outbox (key, kind, route, channel, user_id, thread_ts, "
         "response_url, content, lang, about, created_at, asked_at, state, attempts, due_at, "
-        "check_first) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0)",
+        "check_first, update_of) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?)",
         [
             key,
             message.kind,
@@ -167,6 +176,7 @@ def enqueue(db: Database, key: str, message: Message, now: dt.datetime) -> bool:
             when,
             _iso(message.asked_at or now),
             now.timestamp(),
+            message.update_of,
         ],
     )
     return cursor.rowcount == 1
@@ -260,8 +270,8 @@ class Outbox:
 
     def sweep(self) -> tuple[int, int]:
         """Re-queue rows left "sending" by a deliverer that stopped (they are checked in
-        Slack before they are sent again) and purge rows delivered more than 30 days ago;
-        return how many of each."""
+        Slack before they are sent again), purge rows delivered more than 30 days ago and
+        pace rows more than an hour old; return how many rows were re-queued and purged."""
         now = self.clock()
         with self.store.transaction() as db:
             requeued = _requeue_stuck(db, now.timestamp())
@@ -269,6 +279,14 @@ class Outbox:
                 "delete from outbox where state = 'sent' and sent_at < ?",
                 [_iso(now - KEEP_DELIVERED)],
             ).rowcount
+            # A channel's pace row is no use once its time has passed; it names a person
+            # when the channel is their DM.
+            db.execute("delete from outbox_pace where next_at < ?", [now.timestamp() - 3600])
+            db.execute(  # an update of a message purged meanwhile has nothing to edit
+                "update outbox set state = 'failed', last_error = 'the message it updates is "
+                "gone' where state = 'pending' and update_of is not null and not exists "
+                "(select 1 from outbox t where t.key = outbox.update_of)"
+            )
         return requeued, purged
 
     def claim(self, holder: str, pace: float = PACE_SECONDS) -> Row | None:
@@ -280,16 +298,19 @@ class Outbox:
         with self.store.transaction() as db:
             _requeue_stuck(db, now)
             found = db.execute(
-                f"select {_JOINED_COLUMNS} from outbox o left join outbox_pace p "
-                "on o.route = 'post' and p.channel = o.channel "
-                "where o.state = 'pending' and o.due_at <= ? and coalesce(p.next_at, 0) <= ? "
-                "order by o.id limit 1",
+                f"select {_JOINED_COLUMNS}, t.sent_channel, t.sent_ts from outbox o "
+                "left join outbox_pace p on o.route = 'post' and p.channel = o.channel "
+                "left join outbox t on t.key = o.update_of "
+                f"where o.state = 'pending' and o.due_at <= ? and {_READY} "
+                "and coalesce(p.next_at, 0) <= ? order by o.id limit 1",
                 [now, now],
             ).fetchone()
             if found is None:
                 return None
+            claimed = _row(found[:-2])
+            target = Sent(found[-2], found[-1]) if claimed.update_of else None
             row = dataclasses.replace(
-                _row(found), state="sending", attempts=_row(found).attempts + 1
+                claimed, state="sending", attempts=claimed.attempts + 1, target=target
             )
             db.execute(
                 "update outbox set state = 'sending', leased_by = ?, lease_until = ?, "
@@ -330,19 +351,26 @@ class Outbox:
                 _pace(db, row.channel, due)
 
     def mark_failed(self, row: Row, reason: str) -> None:
-        """Give ``row`` up with ``reason``; ``socialbot outbox retry`` can make it due again."""
+        """Give ``row`` up with ``reason``, and the updates waiting for it (they have nothing
+        to edit); ``socialbot outbox retry`` can make them due again."""
         with self.store.transaction() as db:
             db.execute(
                 "update outbox set state = 'failed', last_error = ?, leased_by = null, "
                 "lease_until = null where id = ?",
                 [reason, row.id],
             )
+            db.execute(
+                "update outbox set state = 'failed', last_error = ? "
+                "where update_of = ? and state = 'pending'",
+                [f"the message it updates failed: {reason}", row.key],
+            )
 
     def _anything_due(self, now: float) -> bool:
         return (
             self.store.db.execute(
-                "select 1 from outbox where (state = 'pending' and due_at <= ?) "
-                "or (state = 'sending' and lease_until <= ?) limit 1",
+                "select 1 from outbox o where "
+                f"(o.state = 'pending' and o.due_at <= ? and {_READY}) "
+                "or (o.state = 'sending' and o.lease_until <= ?) limit 1",
                 [now, now],
             ).fetchone()
             is not None
@@ -403,7 +431,7 @@ class Deliverer:
             if found is not None:
                 log.info("outbox row %d (%s) had arrived before a restart", row.id, row.about)
                 return found
-            if row.route != "post":
+            if row.route == "response_url":
                 log.info(
                     "outbox row %d (%s) is sent again; if its first send arrived before the "
                     "process stopped, the user sees it twice (ephemeral messages cannot be "
@@ -477,15 +505,22 @@ def _iso(moment: dt.datetime) -> str:
 _JOINED_COLUMNS = (
     "o.id, o.key, o.kind, o.route, o.channel, o.user_id, o.thread_ts, o.response_url, "
     "o.content, o.lang, o.about, o.created_at, o.asked_at, o.state, o.attempts, o.due_at, "
-    "o.check_first, o.sent_at, o.last_error"
+    "o.check_first, o.sent_at, o.last_error, o.update_of"
 )
 _COLUMNS = _JOINED_COLUMNS.replace("o.", "")
+# A pending row ``o`` may be sent: any row, except an update before the message it edits
+# is sent, or while an older update of that message is still to be sent.
+_READY = (
+    "(o.update_of is null or (exists (select 1 from outbox t2 where t2.key = o.update_of "
+    "and t2.state = 'sent') and not exists (select 1 from outbox y where y.update_of = "
+    "o.update_of and y.id < o.id and y.state in ('pending', 'sending'))))"
+)
 
 
 def _row(values: tuple[Any, ...]) -> Row:
     (row_id, key, kind, route, channel, user_id, thread_ts, response_url, content, lang,
      about, created_at, asked_at, state, attempts, due_at, check_first, sent_at,
-     last_error) = values  # fmt: skip
+     last_error, update_of) = values  # fmt: skip
     return Row(
         id=row_id,
         key=key,
@@ -506,4 +541,5 @@ def _row(values: tuple[Any, ...]) -> Row:
         check_first=bool(check_first),
         sent_at=sent_at,
         last_error=last_error,
+        update_of=update_of,
     )

@@ -1,4 +1,4 @@
-"""Asking: answer a question and remember it, collect feedback, route to the manager.
+"""Asking: answer a question and remember it, collect feedback.
 
 Every question is stored with its answer and score before anything is sent to Slack, so
 nothing is lost when Slack fails; the App Home statistics read it back.
@@ -9,16 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlite_utils import Database
 
-from bot import outbox
 from bot.db import Store
 from bot.errors import NotFound
-from bot.i18n import t
 from bot.knowledge import Answer, Entry, Hit, KnowledgeBase
 
 # How long a handled key (a Slack event id) is remembered.
@@ -117,16 +114,6 @@ class StoredQuestion:
 
 
 @dataclass(frozen=True)
-class ManagerRequest:
-    """A question handed to the conversation manager, with socialbot's best guess, by
-    ``requested_by`` (the asker, or someone who saw the answer in a channel)."""
-
-    question: StoredQuestion
-    best_guess: Entry | None
-    requested_by: str
-
-
-@dataclass(frozen=True)
 class WeeklyStats:
     """What happened in the last 7 days, for the conversation manager."""
 
@@ -221,69 +208,6 @@ class QuestionService:
             )
         return question
 
-    def request_manager(
-        self,
-        question_id: int,
-        user_id: str,
-        managers: Sequence[str],
-        render: Callable[[ManagerRequest], dict[str, Any]],
-    ) -> ManagerRequest:
-        """Record that ``user_id`` wants the conversation manager to answer ``question_id``
-        and, in the same transaction, put a DM to each of ``managers`` (``render`` makes
-        its content) in the outbox. Asked again (a double click, a retry), nothing new is
-        stored or sent."""
-        question = self.get(question_id)
-        request = ManagerRequest(question, self._entry_or_none(question.entry_id), user_id)
-        content = render(request)
-        now = self.clock()
-        with self.store.transaction() as db:
-            db.execute(
-                "insert or ignore into manager_requests (question_id, user_id, requested_at) "
-                "values (?, ?, ?)",
-                [question_id, user_id, self._now()],
-            )
-            for manager in managers:
-                message = outbox.Message(
-                    kind="manager_dm",
-                    route="post",
-                    channel=manager,
-                    content=content,
-                    lang=question.lang,
-                    about=f"manager DM about question {question_id} from {user_id}",
-                    user_id=user_id,
-                )
-                outbox.enqueue(db, f"manager-dm:{question_id}:{user_id}:{manager}", message, now)
-        return request
-
-    def tell_when_no_manager_was_reached(self, failed: outbox.Row) -> None:
-        """Once every DM of a manager request has failed for good, tell the requester (once,
-        by DM) whom to contact instead; the request stays stored."""
-        if failed.kind != "manager_dm":
-            return
-        _, question_id, user_id, _ = failed.key.split(":", 3)
-        prefix = f"manager-dm:{question_id}:{user_id}:"
-        with self.store.transaction() as db:
-            rows = db.execute(
-                "select key, state from outbox where substr(key, 1, ?) = ?",
-                [len(prefix), prefix],
-            ).fetchall()
-            if not rows or any(state != "failed" for _, state in rows):
-                return
-            managers = ", ".join(f"<@{key[len(prefix) :]}>" for key, _ in rows)
-            text = t("manager_unreachable", failed.lang, managers=managers)
-            message = outbox.Message(
-                kind="notice",
-                route="post",
-                channel=user_id,
-                content={"text": text},
-                lang=failed.lang,
-                about=f"no manager reached about question {question_id}",
-                user_id=user_id,
-            )
-            outbox.enqueue(
-                db, f"manager-unreachable:{question_id}:{user_id}", message, self.clock()
-            )
-
     def recent(self, user_id: str, limit: int = 5) -> list[StoredQuestion]:
         """``user_id``'s latest questions, newest first."""
         rows = self.store.db.execute(
@@ -360,3 +284,8 @@ def _stored(row: tuple[object, ...]) -> StoredQuestion:
         entry_id=None if entry_id is None else str(entry_id),
         score=float(str(score)),
     )
+
+
+# For modules that read the questions table themselves (bot/teaching.py).
+QUESTION_COLUMNS = _COLUMNS
+stored_question = _stored

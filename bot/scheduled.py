@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.escalations import EscalationService
 from bot.intake import Intake
 from bot.outbox import Outbox
+from bot.privacy import Privacy
 from bot.scheduler import Job
 
 
-def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
+def scheduled_jobs(
+    outbox: Outbox, intake: Intake, privacy: Privacy, escalations: EscalationService
+) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
 
     def outbox_sweep(slot: dt.datetime) -> str:
@@ -24,6 +28,9 @@ def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
             f"{answered} answered request(s) purged"
         )
 
+    def escalation_deadlines(slot: dt.datetime) -> str:
+        return f"{escalations.due_reminders()} unacknowledged escalation(s) re-notified"
+
     return [
         Job(
             name="outbox-sweep",
@@ -31,6 +38,22 @@ def scheduled_jobs(outbox: Outbox, intake: Intake) -> list[Job]:
             run=outbox_sweep,
             description="Re-queue messages left sending by a stopped process; purge messages "
             "delivered more than 30 days ago and requests answered more than a day ago.",
+            missed="run_once",
+        ),
+        Job(
+            name="privacy-retention",
+            cron="30 3 * * *",
+            run=lambda slot: privacy.expire().summary(),
+            description="Delete questions, answers, feedback and other personal data older "
+            "than SOCIALBOT_RETENTION_DAYS; the weekly counts are kept, without user ids.",
+            missed="run_once",
+        ),
+        Job(
+            name="escalation-deadlines",
+            cron="* * * * *",
+            run=escalation_deadlines,
+            description="Re-notify the conversation managers of escalations not acknowledged "
+            "by their deadline (then the backup too; at most 3 times).",
             missed="run_once",
         ),
     ]

@@ -10,16 +10,20 @@ import weakref
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.crisis import CrisisCheck
 from bot.db import Store
 from bot.errors import ConfigError
+from bot.escalations import EscalationService, Routing
 from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
 from bot.outbox import Outbox
+from bot.privacy import Privacy
 from bot.questions import Clock, QuestionService, utc_now
 from bot.scheduled import scheduled_jobs
 from bot.scheduler import Scheduler
+from bot.teaching import Teaching
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,10 @@ class Services:
     intake: Intake
     outbox: Outbox
     scheduler: Scheduler
+    teaching: Teaching
+    privacy: Privacy
+    escalations: EscalationService
+    crisis: CrisisCheck
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -68,7 +76,7 @@ def build_services(
     that only read entries; the next command that answers embeds what is missing. With
     ``backfill=False`` missing vectors are left for :func:`start_backfill`.
     """
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, settings.db_source)
     embedder, reranker = load_models(settings.semantic if models else "off")
     kb = KnowledgeBase(
         store,
@@ -88,14 +96,35 @@ def build_services(
         store.close()
         raise
     intake, outbox = Intake(store, clock), Outbox(store, clock)
+    privacy = Privacy(store, clock, settings.retention_days)
+    questions = QuestionService(store, kb, clock)
+    escalations = EscalationService(
+        store, questions, routing(settings), settings.default_lang, clock
+    )
+    jobs = scheduled_jobs(outbox, intake, privacy, escalations)
     return Services(
         settings=settings,
         store=store,
         kb=kb,
-        questions=QuestionService(store, kb, clock),
+        questions=questions,
         intake=intake,
         outbox=outbox,
-        scheduler=Scheduler(store, scheduled_jobs(outbox, intake), settings.zone, clock),
+        scheduler=Scheduler(store, jobs, settings.zone, clock),
+        teaching=Teaching(store, kb, clock),
+        privacy=privacy,
+        escalations=escalations,
+        crisis=CrisisCheck(settings.crisis_words, kb, settings.crisis_playbook),
+    )
+
+
+def routing(settings: Settings) -> Routing:
+    """Where escalations go and when they are due, from the settings."""
+    return Routing(
+        managers=settings.conversation_managers,
+        backups=settings.escalation_backup,
+        channel=settings.escalation_channel,
+        deadlines=settings.deadlines,
+        work_time=settings.work_time,
     )
 
 

@@ -46,13 +46,14 @@ class Worker:
             replies,
             services.settings.default_lang,
             tuning.retry_delay,
+            crisis=services.crisis,
         )
         self.deliverer = Deliverer(
             services.outbox,
             transport,
             pace=tuning.pace,
             first_backoff=tuning.first_backoff,
-            on_failed=services.questions.tell_when_no_manager_was_reached,
+            on_failed=services.escalations.tell_when_nobody_was_reached,
         )
 
     def start(self, stop: threading.Event) -> list[threading.Thread]:

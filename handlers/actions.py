@@ -1,4 +1,5 @@
-"""Buttons and the App Home modal: feedback, suggestions, read more, share, ask the manager."""
+"""Buttons and the App Home modal: feedback, suggestions, read more, share. (Ask the
+conversation manager is an escalation: handlers/escalations.py.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from handlers import blocks as b
 from handlers.failures import log_failure
 from handlers.intake import accept, failure_text
 from handlers.lazy import ack_only, after_ack
-from handlers.replies import manager_dm
 
 
 def register(app: App, services: Services, health: HealthCheck) -> None:
@@ -85,17 +85,6 @@ def register(app: App, services: Services, health: HealthCheck) -> None:
             return
         respond(delete_original=True)
 
-    @after_ack("ask the manager", lang)
-    def ask_manager(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        request = questions.request_manager(
-            _question_id(action["value"]),
-            body["user"]["id"],
-            services.settings.conversation_managers,
-            manager_dm,
-        )  # the DMs go out through the outbox, once however often this is clicked
-        text = t("manager_sent", request.question.lang)
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
     def open_ask_modal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = (body.get("user") or {}).get("id")
@@ -131,7 +120,6 @@ def register(app: App, services: Services, health: HealthCheck) -> None:
         (b.SHOW_ENTRY, show_entry),
         (b.READ_MORE, read_more),
         (b.SHARE, share),
-        (b.ASK_MANAGER, ask_manager),
         (b.HOME_HELP, help_in_dm),
     ):
         app.action(action_id)(ack=ack_only, lazy=[work])

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.health import HealthCheck
 from bot.services import Services
-from handlers import actions, commands, events, home
+from handlers import actions, commands, escalations, events, home, teaching
 from handlers.failures import log_failure
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ def build_app(services: Services, client: WebClient, health: HealthCheck, worker
     commands.register(app, services, health)
     events.register(app, services, health)
     actions.register(app, services, health)
+    escalations.register(app, services, health)
     home.register(app, services)
+    teaching.register(app, services)
     _acknowledge_the_rest(app)
     app.error(_on_error(services, health))
     return app

@@ -17,14 +17,16 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
+    RawTextObject,
     SectionBlock,
+    TableBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.config import USER_ID
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer, Entry, Hit
-from bot.questions import ManagerRequest, StoredQuestion, WeeklyStats
+from bot.questions import StoredQuestion, WeeklyStats
 
 # Slack allows 3,000 characters in a section; an answer longer than this is trimmed.
 ANSWER_CHARS = 2_500
@@ -58,9 +60,85 @@ ASK_MODAL_INPUT = "question_input"
 Blocks = list[dict[str, Any]]
 
 
+# A Markdown table's second line: | --- | :---: | ---: |
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# Slack's table block: at most 100 rows of 20 cells; one table in a message.
+TABLE_ROWS, TABLE_COLUMNS = 100, 20
+
+Table = list[list[str]]
+
+
+def markdown_parts(markdown: str) -> list[str | Table]:
+    """``markdown`` as its text and its tables (rows of cells, the header row first), in
+    order; a table is a line of cells between pipes followed by a ``|---|`` line."""
+    lines = markdown.split("\n")
+    parts: list[str | Table] = []
+    text: list[str] = []
+    i = 0
+    while i < len(lines):
+        if (
+            lines[i].lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and _TABLE_RULE.match(lines[i + 1])
+        ):
+            rows, i = [_cells(lines[i])], i + 2
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                rows.append(_cells(lines[i]))
+                i += 1
+            if "\n".join(text).strip():
+                parts.append("\n".join(text).strip())
+            parts.append(rows)
+            text = []
+        else:
+            text.append(lines[i])
+            i += 1
+    if "\n".join(text).strip():
+        parts.append("\n".join(text).strip())
+    return parts
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip().removeprefix("|").removesuffix("|")
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", inner)]
+
+
+def table_block(rows: Table) -> dict[str, Any]:
+    """A Markdown table as Slack's table block: plain-text cells (emphasis dropped, a link
+    as "text (url)"), every row as wide as the header, within Slack's limits."""
+    width = min(len(rows[0]), TABLE_COLUMNS)
+    cells = [
+        [RawTextObject(text=_plain(cell) or "–") for cell in (row + [""] * width)[:width]]
+        for row in rows[:TABLE_ROWS]
+    ]
+    return TableBlock(rows=cells, column_settings=[{"is_wrapped": True}] * width).to_dict()
+
+
+def _plain(markdown: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"\1 (\2)", markdown)
+    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"\1", text)
+    return text.replace("`", "").replace("\\|", "|").strip()
+
+
+def body_blocks(markdown: str) -> Blocks:
+    """An entry's body as blocks: mrkdwn sections (each within Slack's 3,000 characters)
+    and a table block for each Markdown table."""
+    blocks: Blocks = []
+    for part in markdown_parts(markdown):
+        if isinstance(part, str):
+            blocks.extend(
+                SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
+                for chunk in pieces(to_mrkdwn(part), SECTION_CHARS)
+            )
+        else:
+            blocks.append(table_block(part))
+    return blocks
+
+
 def to_mrkdwn(markdown: str) -> str:
-    """Convert the knowledge base's Markdown to Slack mrkdwn."""
-    text = _escape(markdown)
+    """Convert the knowledge base's Markdown to Slack mrkdwn (tables: see body_blocks)."""
+    text = escape(markdown)
+    text = re.sub(r"^[ \t]*&gt;", ">", text, flags=re.MULTILINE)  # a "> quote" line
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
     text = re.sub(r"(?<![*\w])\*(?!\*)([^*\n]+?)\*(?!\*)", r"_\1_", text)  # *italic*
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: f"*{m.group(1) or m.group(2)}*", text)
@@ -110,9 +188,14 @@ def answer_blocks(answer: Answer, question_id: int, shareable: bool = False) -> 
 def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> Blocks:
     lang, entry = answer.lang, best.entry
     title = _title(entry)
-    body, trimmed = trim(to_mrkdwn(entry.body), min(ANSWER_CHARS, SECTION_CHARS - len(title) - 3))
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")),
+    if any(not isinstance(part, str) for part in markdown_parts(entry.body)):
+        head, trimmed = _with_table(title, entry.body)
+    else:
+        limit = min(ANSWER_CHARS, SECTION_CHARS - len(title) - 3)
+        body, trimmed = trim(to_mrkdwn(entry.body), limit)
+        head = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")).to_dict()]
+    blocks: list[Block | dict[str, Any]] = [
+        *head,
         ContextBlock(elements=[MarkdownTextObject(text=source_line(entry, lang))]),
     ]
     level = confidence_level(answer.score)
@@ -123,11 +206,32 @@ def _answered(answer: Answer, best: Hit, question_id: int, shareable: bool) -> B
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=confidence)]))
     buttons = _feedback_buttons(lang, question_id)
     if trimmed:
-        buttons.insert(0, _button(t("button_read_more", lang), READ_MORE, entry.id))
+        buttons.insert(0, button(t("button_read_more", lang), READ_MORE, entry.id))
     if shareable:
-        buttons.append(_button(t("button_share", lang), SHARE, str(question_id), "primary"))
+        buttons.append(button(t("button_share", lang), SHARE, str(question_id), "primary"))
     blocks.append(ActionsBlock(block_id=f"answer-{question_id}", elements=buttons))
-    return _dicts(blocks)
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+
+
+def _with_table(title: str, body: str) -> tuple[Blocks, bool]:
+    """The title and as much of a body with a table as an answer shows: its blocks up to
+    ANSWER_CHARS characters of text and one table; and whether some were left out."""
+    blocks: Blocks = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*")).to_dict()]
+    tables = 0
+    for block in body_blocks(body):
+        tables += block["type"] == "table"
+        if tables > 1 or _text_chars(blocks) + _text_chars(block) > ANSWER_CHARS + len(title):
+            return blocks, True
+        if block["type"] == "section" and len(blocks) == 1:  # the first text joins the title
+            block = {
+                **block,
+                "text": {**block["text"], "text": f"*{title}*\n{block['text']['text']}"},
+            }
+            if len(block["text"]["text"]) <= SECTION_CHARS:
+                blocks = [block]
+                continue
+        blocks.append(block)
+    return blocks, False
 
 
 def _unsure(answer: Answer, question_id: int) -> Blocks:
@@ -140,7 +244,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
             ActionsBlock(
                 block_id=f"suggestions-{question_id}",
                 elements=[
-                    _button(_short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
+                    button(short(h.entry.title, 75), SHOW_ENTRY, f"{question_id}:{h.entry.id}")
                     for h in answer.suggestions[:3]
                 ],
             )
@@ -150,7 +254,7 @@ def _unsure(answer: Answer, question_id: int) -> Blocks:
         ActionsBlock(
             block_id=f"manager-{question_id}",
             elements=[
-                _button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
+                button(t("button_ask_manager", lang), ASK_MANAGER, str(question_id), "primary")
             ],
         )
     )
@@ -187,9 +291,10 @@ def entry_messages(
     messages: list[Blocks] = [[head]]
     bodies = [0]  # how many body sections each message holds
     trimmed = False
-    for chunk in pieces(to_mrkdwn(entry.body), SECTION_CHARS):
-        section = SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
-        if not _fits(messages[-1], [section]):
+    for section in body_blocks(entry.body):
+        if not _fits(messages[-1], [section]) or (
+            section["type"] == "table" and any(x["type"] == "table" for x in messages[-1])
+        ):  # Slack takes one table in a message
             if max_messages is not None and len(messages) >= max_messages:
                 trimmed = True
                 break
@@ -205,7 +310,7 @@ def entry_messages(
         else:
             messages.append([last])
             bodies.append(1)
-    if trimmed and bodies[-1]:
+    if trimmed and bodies[-1] and messages[-1][-1]["type"] == "section":
         text = messages[-1][-1]["text"]
         text["text"] = text["text"].rstrip() + _TRIMMED
     messages[-1].extend(tail)
@@ -241,7 +346,7 @@ def source_line(entry: Entry, lang: str) -> str:
 
 def shared_blocks(answer_blocks_: Blocks, user_id: str, question: str, lang: str) -> Blocks:
     """An answer as posted publicly by 'Share in channel': who shared it, no private buttons."""
-    asked = _short(_escape(question), QUESTION_CHARS)
+    asked = short(escape(question), QUESTION_CHARS)
     header = ContextBlock(
         elements=[MarkdownTextObject(text=t("shared_by", lang, user=user_id, question=asked))]
     )
@@ -254,37 +359,9 @@ def text_blocks(text: str) -> Blocks:
     return _dicts([SectionBlock(text=MarkdownTextObject(text=text))])
 
 
-def manager_request_blocks(request: ManagerRequest, lang: str) -> Blocks:
-    """The DM to the conversation manager: the question, who asked, where, the best guess,
-    and who forwarded it when that was someone else."""
-    question, best = request.question, request.best_guess
-    # A DM's channel is D…; a question from the App Home is stored with the asker's U… id.
-    where = (
-        t("a_direct_message", lang)
-        if question.channel_id.startswith(("D", "U", "W"))
-        else (f"<#{question.channel_id}>")
-    )
-    quoted = "\n".join(f">{line}" for line in _escape(question.question).split("\n"))
-    text = t(
-        "manager_dm",
-        lang,
-        user=question.user_id,
-        channel=where,
-        question=_short(quoted, QUESTION_CHARS),
-    )
-    guess = (
-        t("manager_best_guess", lang, title=_title(best), id=best.id, score=question.score)
-        if best
-        else t("manager_no_guess", lang)
-    )
-    if request.requested_by != question.user_id:
-        text += "\n" + t("manager_forwarded_by", lang, user=request.requested_by)
-    return _dicts(
-        [
-            SectionBlock(text=MarkdownTextObject(text=text)),
-            ContextBlock(elements=[MarkdownTextObject(text=guess)]),
-        ]
-    )
+def quoted(text: str) -> str:
+    """Typed text as an mrkdwn quote, escaped (it may hold <!channel> or a link)."""
+    return "\n".join(f">{line}" for line in escape(text).split("\n"))
 
 
 def message(text: str, blocks: Blocks) -> dict[str, Any]:
@@ -298,26 +375,22 @@ def late_message(content: dict[str, Any], lang: str, asked: str) -> dict[str, An
     return {**content, "blocks": [line.to_dict(), *content.get("blocks", [])]}
 
 
-def manager_request_fallback(request: ManagerRequest) -> str:
-    """The manager DM's notification text: the question, escaped, as typed text may hold
-    <!channel> or a link."""
-    return _short(_escape(request.question.question), QUESTION_CHARS)
-
-
 def home_view(
     lang: str,
     recent: Sequence[StoredQuestion],
     stats: WeeklyStats | None = None,
+    extra: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """The App Home tab; ``stats`` is shown only to the conversation manager(s)."""
+    """The App Home tab; ``stats`` (and ``extra``, e.g. the to-teach list) are shown only
+    to the conversation manager(s)."""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=t("home_title", lang))),
         SectionBlock(text=MarkdownTextObject(text=t("home_intro", lang))),
         ActionsBlock(
             block_id="home-actions",
             elements=[
-                _button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
-                _button(t("home_help", lang), HOME_HELP, "help"),
+                button(t("home_ask", lang), HOME_ASK, "ask", "primary"),
+                button(t("home_help", lang), HOME_HELP, "help"),
             ],
         ),
         DividerBlock(),
@@ -325,11 +398,12 @@ def home_view(
     ]
     if recent:
         lines = [_question_line(q, lang) for q in recent]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=short("\n".join(lines), 2900))))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("home_no_recent", lang))]))
     if stats is not None:
         blocks.extend(_manager_section(stats, lang))
+    blocks.extend(extra)
     return View(type="home", blocks=blocks).to_dict()
 
 
@@ -351,10 +425,10 @@ def _manager_section(stats: WeeklyStats, lang: str) -> list[Block]:
     if stats.unanswered:
         lines = [
             f"• {q.asked_at[:16].replace('T', ' ')} <@{q.user_id}>: "
-            + _escape(_short(q.question, 150))
+            + escape(short(q.question, 150))
             for q in stats.unanswered
         ]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_short("\n".join(lines), 2900))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=short("\n".join(lines), 2900))))
     else:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=t("home_manager_none", lang))])
@@ -387,35 +461,38 @@ def ask_modal(lang: str) -> dict[str, Any]:
 
 def _question_line(question: StoredQuestion, lang: str) -> str:
     mark = t("answered_mark" if question.answered else "unanswered_mark", lang)
-    return f"{mark} {question.asked_at[:10]} {_escape(_short(question.question, 150))}"
+    return f"{mark} {question.asked_at[:10]} {escape(short(question.question, 150))}"
 
 
 def _feedback_buttons(lang: str, question_id: int) -> list[ButtonElement]:
     """👍, 👎 and "Ask the conversation manager" for the answer to ``question_id``."""
     value = str(question_id)
     return [
-        _button(t("button_helpful", lang), HELPFUL, value),
-        _button(t("button_not_helpful", lang), NOT_HELPFUL, value),
-        _button(t("button_ask_manager", lang), ASK_MANAGER, value),
+        button(t("button_helpful", lang), HELPFUL, value),
+        button(t("button_not_helpful", lang), NOT_HELPFUL, value),
+        button(t("button_ask_manager", lang), ASK_MANAGER, value),
     ]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    """A button with an emoji-capable label."""
     return ButtonElement(
         text=PlainTextObject(text=text, emoji=True), action_id=action_id, value=value, style=style
     )
 
 
-def _short(text: str, limit: int) -> str:
+def short(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _title(entry: Entry) -> str:
     """An entry's title for mrkdwn, escaped and cut short if very long."""
-    return _escape(_short(entry.title, TITLE_CHARS))
+    return escape(short(entry.title, TITLE_CHARS))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` safe in mrkdwn: &, < and > escaped."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.services import Services
 from handlers.blocks import home_view
 from handlers.lazy import ack_only, after_ack
+from handlers.teaching_blocks import to_teach_blocks
 
 
 def register(app: App, services: Services) -> None:
@@ -22,8 +23,16 @@ def register(app: App, services: Services) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        stats = services.questions.weekly_stats() if user in managers else None
-        view = home_view(lang, services.questions.recent(user), stats)
-        client.views_publish(user_id=user, view=view)
+        publish(client, services, user, user in managers)
 
     app.event("app_home_opened")(ack=ack_only, lazy=[publish_home])
+
+
+def publish(client: WebClient, services: Services, user: str, manager: bool) -> None:
+    """Publish ``user``'s App Home; a conversation manager also sees the last 7 days and
+    the to-teach list."""
+    lang = services.settings.default_lang
+    stats = services.questions.weekly_stats() if manager else None
+    extra = to_teach_blocks(services.teaching.to_teach(), lang) if manager else []
+    view = home_view(lang, services.questions.recent(user), stats, extra)
+    client.views_publish(user_id=user, view=view)

@@ -17,7 +17,9 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 from multiprocessing.synchronize import Event
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -28,11 +30,14 @@ from bot.db import Store
 from bot.errors import BotError, ConfigError
 from bot.health import HealthCheck
 from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.services import Services, build_services, keep_vectors_complete, start_backfill
+from bot.teaching import Render
 from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
-from handlers.replies import SlackReplies
+from handlers.doctor import SlackProbe
+from handlers.replies import SlackReplies, taught_dm
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
 from handlers.transport import SlackTransport
 from handlers.workers import WorkerPool
@@ -43,6 +48,17 @@ log = logging.getLogger(__name__)
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client of the Slack app's listeners (it retries briefly: a user waits)."""
     return build_client(settings.slack_bot_token, settings.slack_api_url)
+
+
+def taught_dm_renderer() -> Render:
+    """The Slack DM that tells an asker their question was taught (for `socialbot kb teach`,
+    which puts it in the outbox for `socialbot serve` to send)."""
+    return taught_dm
+
+
+def doctor_probe(settings: Settings) -> SlackProbe:
+    """The Slack calls of ``socialbot doctor``: each made once (a person waits)."""
+    return SlackProbe(build_client(settings.slack_bot_token, settings.slack_api_url, retries=0))
 
 
 def build_worker(services: Services, tuning: Tuning) -> Worker:
@@ -71,14 +87,15 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
         check_bot_token(client, settings)
         pool = WorkerPool(worker_process, (settings, tuning or Tuning()), settings.workers)
         health = HealthCheck(services.intake, services.outbox, settings.health_max_age, pool.alive)
+        metrics = Metrics(services.store, services.questions.clock) if settings.metrics else None
         app = build_app(services, client, health)
         signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd
         pool.start()
         try:
             if mode == "http":
-                _serve_http(app, settings, services, health, host, port, threads)
+                _serve_http(app, settings, services, health, metrics, host, port, threads)
             else:
-                _serve_socket_mode(app, settings, services)
+                _serve_socket_mode(app, settings, services, metrics)
         finally:
             pool.stop()
     finally:
@@ -86,8 +103,9 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
 
 
 def require_writable(store: Store) -> None:
-    """Stop start-up, naming ``SOCIALBOT_DB``, when the database cannot be written (a
-    read-only file or folder, a full disk)."""
+    """Stop start-up, naming where the database path came from (``SOCIALBOT_DB`` or
+    ``--db``), when the database cannot be written (a read-only file or folder, a full
+    disk)."""
     try:
         with store.transaction() as db:
             db.execute(
@@ -96,7 +114,7 @@ def require_writable(store: Store) -> None:
             )
     except sqlite3.Error as exc:
         raise ConfigError(
-            "SOCIALBOT_DB",
+            store.source,
             f"{store.path} cannot be written ({exc}); socialbot must store every question "
             "it accepts: make the file and its folder writable, or free disk space",
         ) from None
@@ -135,11 +153,11 @@ def _relay_stop(stop: Event, stopping: threading.Event) -> None:
 
 
 def _serve_http(app: App, settings: Settings, services: Services, health: HealthCheck,
-                host: str, port: int, threads: int) -> None:  # fmt: skip
+                metrics: Metrics | None, host: str, port: int, threads: int) -> None:  # fmt: skip
     try:
         socket.create_server((host, port)).close()  # waitress leaks its sockets on a failed bind
         server = http_server(
-            wsgi_app(app, settings.slack_signing_secret, health.check), host, port, threads
+            wsgi_app(app, settings.slack_signing_secret, health.check, metrics), host, port, threads
         )
     except OSError as exc:  # e.g. the port is taken, or below 1024 without rights
         raise BotError(
@@ -154,11 +172,25 @@ def _serve_http(app: App, settings: Settings, services: Services, health: Health
         stop_http_server(server)
 
 
-def _serve_socket_mode(app: App, settings: Settings, services: Services) -> None:
+def _serve_socket_mode(
+    app: App, settings: Settings, services: Services, metrics: Metrics | None
+) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.socket_mode.builtin.client import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    class TimedHandler(SocketModeHandler):
+        """Measures each request from its arrival to its acknowledgement."""
+
+        def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+            received = time.perf_counter()
+            super().handle(client, req)
+            if metrics is not None:
+                metrics.observe_ack(time.perf_counter() - received)
 
     log.info("connecting to Slack in Socket Mode")
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = TimedHandler(app, settings.slack_app_token)
+    metrics_server = None
     try:
         try:
             handler.connect()  # type: ignore[no-untyped-call]
@@ -174,12 +206,33 @@ def _serve_socket_mode(app: App, settings: Settings, services: Services) -> None
                 f"{getattr(exc, 'reason', exc)}; check the network or SLACK_API_URL"
             ) from None
         log.info("connected to Slack in Socket Mode")
+        if metrics is not None:
+            metrics_server = _serve_metrics(metrics, settings)
         start_backfill(services.kb)
         if sys.platform == "win32":  # as Bolt's handler.start(): let Ctrl+C stop the wait
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         threading.Event().wait()  # the Socket Mode client's threads do the work
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
+
+
+def _serve_metrics(metrics: Metrics, settings: Settings) -> Any:
+    """Socket Mode has no HTTP server: /metrics gets a small one of its own."""
+    from prometheus_client import start_http_server
+
+    host, port = settings.metrics_host, settings.metrics_port
+    try:
+        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        raise BotError(
+            f"cannot serve /metrics on {host}:{port}: {exc.strerror or exc}; set "
+            "SOCIALBOT_METRICS_PORT to a free port, or SOCIALBOT_METRICS=off"
+        ) from None
+    log.info("serving metrics on http://%s:%d/metrics", host, port)
+    return server
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -1,11 +1,12 @@
 """Serve the Slack app over HTTP on waitress (a production WSGI server): Slack's requests
-at ``/slack/events``, the health report at ``/healthz``."""
+at ``/slack/events``, the health report at ``/healthz``, the metrics at ``/metrics``."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import DEFAULT_SLACK_API_URL, Settings
 from bot.errors import BotError, ConfigError
 from bot.health import Health
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,15 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # The largest request body accepted. Slack's own are a few kB; a modal's state or an event
 # with many blocks stays far below this. waitress answers 413 beyond it.
 MAX_BODY_BYTES = 1024 * 1024
+# Seconds the requests in progress get to finish when the server stops.
+STOP_SECONDS = 5.0
 
 
-def wsgi_app(app: App, signing_secret: str, health: Callable[[], Health]) -> WsgiApp:
+def wsgi_app(
+    app: App, signing_secret: str, health: Callable[[], Health], metrics: Metrics | None = None
+) -> WsgiApp:
     """Slack's requests at POST /slack/events, the health report at GET /healthz (200 or
-    503, JSON), 404 otherwise.
+    503, JSON), the metrics at GET /metrics (unless ``metrics`` is None), 404 otherwise.
 
     A request to /slack/events without Slack's valid signature gets 401 before it is read
     any further, and a signed one that is not a request Slack sends (not UTF-8, JSON that is
@@ -40,7 +46,11 @@ def wsgi_app(app: App, signing_secret: str, health: Callable[[], Health]) -> Wsg
     verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        received = time.perf_counter()
         path = environ.get("PATH_INFO", "")
+        if path == "/metrics" and metrics and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", metrics.content_type)])
+            return [metrics.exposition()]
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             report = health()
             status = "200 OK" if report.ok else "503 Service Unavailable"
@@ -59,8 +69,15 @@ def wsgi_app(app: App, signing_secret: str, health: Callable[[], Health]) -> Wsg
             if problem:
                 log.warning("signed request to /slack/events refused: %s", problem)
                 return _plain(start_response, "400 Bad Request", f"bad request: {problem}")
+            acked = start_response
+            if metrics is not None:
+
+                def acked(status: str, headers: Any, *rest: Any) -> Any:
+                    metrics.observe_ack(time.perf_counter() - received)
+                    return start_response(status, headers, *rest)
+
             try:
-                result: Iterable[bytes] = slack(environ, start_response)
+                result: Iterable[bytes] = slack(environ, acked)
             except ValueError as exc:  # a body Bolt cannot parse, before any reply
                 log.warning("unreadable request to /slack/events: %s", exc)
                 return _plain(start_response, "400 Bad Request", "bad request")
@@ -195,6 +212,6 @@ def refusal(exc: SlackApiError, settings: Settings) -> str:
 
 def stop_http_server(server: Any) -> None:
     """Stop a server from :func:`http_server` taking requests: let those in progress finish
-    (up to 5 s), then close its sockets."""
-    server.task_dispatcher.shutdown(timeout=5)
+    (up to ``STOP_SECONDS``), then close its sockets."""
+    server.task_dispatcher.shutdown(timeout=STOP_SECONDS)
     server.close()

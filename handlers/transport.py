@@ -56,6 +56,8 @@ class SlackTransport:
     def send(self, row: Row, late: bool) -> Delivery:
         """Send ``row``. A ``/ask`` answer goes to its response_url; once that has expired
         (late) or Slack refuses it, it goes to the asker by DM, saying it is late."""
+        if row.route == "update":
+            return self._update(row)
         content = self._late(row) if late else row.content
         if row.route == "response_url" and not late and row.response_url:
             result = self._respond(row.response_url, content)
@@ -68,7 +70,10 @@ class SlackTransport:
         return self._post(row, row.channel, row.thread_ts, content)
 
     def find(self, row: Row) -> Sent | Retry | None:
-        """The message carrying ``row.key`` in the channel (or thread) it was sent to."""
+        """The message carrying ``row.key`` in the channel (or thread) it was sent to; an
+        update is not looked up (sending it again changes nothing)."""
+        if row.route == "update":
+            return None
         if row.route == "response_url":
             channel, thread = row.user_id, None  # only its DM can be looked up
         else:
@@ -118,6 +123,24 @@ class SlackTransport:
         except (OSError, http.client.HTTPException) as error:  # refused, reset, timed out
             return Retry(f"Slack unreachable: {error}")
         return Sent(response.get("channel"), response.get("ts"))
+
+    def _update(self, row: Row) -> Delivery:
+        """chat.update of the message the row it updates was sent as."""
+        target = row.target
+        if target is None or not target.channel or not target.ts:
+            return Failed("the message to update has no channel and ts")
+        try:
+            self.client.chat_update(
+                channel=target.channel,
+                ts=target.ts,
+                text=row.content.get("text", ""),
+                blocks=row.content.get("blocks"),
+            )
+        except SlackApiError as error:
+            return _api_error(error)
+        except (OSError, http.client.HTTPException) as error:
+            return Retry(f"Slack unreachable: {error}")
+        return Sent(target.channel, target.ts)
 
     def _respond(self, url: str, content: dict[str, Any]) -> Delivery:
         try:

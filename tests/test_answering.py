@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.answering import MAX_ATTEMPTS, Answerer
+from bot.crisis import Crisis, CrisisCheck
 from bot.i18n import t
 from bot.intake import LEASE_SECONDS, Intake, Request
 from bot.knowledge import KnowledgeBase
@@ -18,9 +19,12 @@ from tests.conftest import ManualClock
 
 
 class PlainReplies:
-    def answer(self, asked: Asked, shareable: bool) -> dict[str, Any]:
+    def answer(self, asked: Asked, shareable: bool, crisis: Crisis | None = None) -> dict[str, Any]:
         best = asked.answer.best
-        return {"text": best.entry.id if best else "?", "shareable": shareable}
+        content: dict[str, Any] = {"text": best.entry.id if best else "?", "shareable": shareable}
+        if crisis is not None:
+            content["crisis"] = [*crisis.phrases, crisis.playbook.id if crisis.playbook else None]
+        return content
 
     def text(self, text: str) -> dict[str, Any]:
         return {"text": text}
@@ -152,7 +156,9 @@ def test_a_reply_that_cannot_be_rendered_is_retried_then_apologised_for(
     intake: Intake, kb: KnowledgeBase, clock: ManualClock
 ) -> None:
     class BrokenReplies(PlainReplies):
-        def answer(self, asked: Asked, shareable: bool) -> dict[str, Any]:
+        def answer(
+            self, asked: Asked, shareable: bool, crisis: Crisis | None = None
+        ) -> dict[str, Any]:
             raise ValueError("cannot render")
 
     answerer = Answerer(intake, QuestionService(kb.store, kb, clock), BrokenReplies(), "nl", 1.0)
@@ -164,3 +170,19 @@ def test_a_reply_that_cannot_be_rendered_is_retried_then_apologised_for(
     (row,) = Outbox(kb.store, clock).rows()
     assert row.content == {"text": t("ask_failed", "nl")}
     assert intake.backlog() == (0, 0.0)
+
+
+def test_a_question_that_reads_like_a_crisis_gets_the_playbook_but_no_escalation(
+    intake: Intake, kb: KnowledgeBase, clock: ManualClock
+) -> None:
+    questions = QuestionService(kb.store, kb, clock)
+    check = CrisisCheck(["gehackt"], kb, "crisis-first-hour")
+    answerer = Answerer(intake, questions, PlainReplies(), "nl", 1.0, crisis=check)
+    intake.accept(command("command:T1", "Ons account is gehackt, wat nu?"))
+    intake.accept(command("command:T2", "Wie mag er namens het merk posten?"))
+    while answerer.answer_one():
+        pass
+    first, second = sorted(Outbox(kb.store, clock).rows(), key=lambda row: row.id)
+    assert first.content["crisis"] == ["gehackt", "crisis-first-hour"]
+    assert "crisis" not in second.content
+    assert kb.store.db.table("escalations").count == 0  # a person must click

@@ -8,15 +8,18 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.config import load_settings
+from bot.escalations import Escalation, Notice
+from bot.i18n import t
 from bot.outbox import STATES, Message, Sent
 from bot.services import build_services
-from tests.conftest import FIXTURE_KB
+from tests.conftest import FIXTURE_KB, write_lock_held
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -783,7 +786,7 @@ def test_jobs_run_prints_the_summary_and_records_the_outcome(
     assert code == 0
     assert out.startswith("outbox-sweep: 0 stuck message(s) re-queued")
     _, out, _ = run(capsys, "jobs", "list", "--json")
-    (job,) = [json.loads(line) for line in out.splitlines()]
+    job = next(j for j in map(json.loads, out.splitlines()) if j["name"] == "outbox-sweep")
     assert job["last_outcome"] == "ok" and job["last_started"] is not None
     _, out, _ = run(capsys, "jobs", "list")
     assert next(line for line in out.splitlines() if line.startswith("outbox-sweep")).endswith(
@@ -797,7 +800,8 @@ def test_jobs_run_of_an_unknown_job_names_the_jobs(
     code, out, err = run(capsys, "jobs", "run", "outbox-swep")
     assert code == 1
     assert out == ""
-    assert "no job 'outbox-swep'; the jobs are: outbox-sweep" in err
+    jobs = "outbox-sweep, privacy-retention, escalation-deadlines"
+    assert f"no job 'outbox-swep'; the jobs are: {jobs}" in err
 
 
 def test_jobs_run_of_a_failing_job_names_it_and_the_error(
@@ -825,3 +829,292 @@ def test_jobs_run_help_is_for_cron_with_the_scheduler_off(
     help_text = " ".join(capsys.readouterr().out.split())
     assert "cron" in help_text and "SOCIALBOT_SCHEDULER=off" in help_text
     assert "socialbot jobs run outbox-sweep" in help_text
+
+
+# --- teaching -------------------------------------------------------------------------
+
+LOCKED_OUT = "We got locked out of our Facebook page"
+
+
+def ask_in_slack(question: str, user: str = "U1") -> int:
+    """A question asked (and abstained on) in Slack, stored as the Slack app stores it."""
+    services = build_services(load_settings())
+    try:
+        return services.questions.ask(question, user, "D1", "dm").question_id
+    finally:
+        services.close()
+
+
+def test_ask_replies_to_small_talk_as_slack_does(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ask", "bedankt!")
+    assert code == 0 and out.strip() == t("welcome", "nl")
+    code, out, _ = run(capsys, "ask", "--json", stdin="thanks\nhelp\n")
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert [r["small_talk"] for r in replies] == [t("welcome", "en"), t("usage", "en")]
+    assert all(r["answered"] is False and r["id"] is None for r in replies)
+
+
+def test_questions_unanswered_lists_the_to_teach_list(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "questions", "unanswered")
+    assert code == 0 and "Nothing to teach" in out
+    first = ask_in_slack(LOCKED_OUT, "U1")
+    second = ask_in_slack(LOCKED_OUT.lower() + "?", "U2")
+    code, out, _ = run(capsys, "questions", "unanswered")
+    assert "2x" in out and f"ids {second},{first}; asked by U2, U1" in out
+    code, out, _ = run(capsys, "questions", "unanswered", "--json")
+    (cluster,) = [json.loads(line) for line in out.splitlines()]
+    assert cluster["count"] == 2 and cluster["askers"] == ["U2", "U1"]
+    assert [q["id"] for q in cluster["questions"]] == [second, first]
+
+
+def test_kb_teach_answers_the_question_and_owes_the_asker_a_dm(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ask_in_slack(LOCKED_OUT, "U1")
+    code, out, err = run(capsys, "kb", "teach", "hacked-account", LOCKED_OUT)
+    assert code == 0, err
+    assert "taught to hacked-account; 1 asker(s) get the answer by DM" in out
+    code, out, _ = run(capsys, "ask", "--json", LOCKED_OUT)
+    assert json.loads(out)["id"] == "hacked-account" and json.loads(out)["answered"]
+    code, out, _ = run(capsys, "outbox", "list", "--json")
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["kind"] == "taught_dm" and row["channel"] == "U1"
+    code, out, _ = run(capsys, "questions", "unanswered")
+    assert "Nothing to teach" in out
+    code, out, _ = run(capsys, "kb", "taught", "--json")
+    assert json.loads(out)["question"] == LOCKED_OUT
+
+
+def test_kb_teach_file_is_all_or_nothing_and_names_the_line(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lessons = cli_env / "lessons.jsonl"
+    good = json.dumps({"question": LOCKED_OUT, "id": "hacked-account"})
+    for bad, problem in [
+        (json.dumps({"question": "tone of voice", "id": "nope"}), "lessons.jsonl:3: no knowledge"),
+        (json.dumps({"question": "  ", "id": "hacked-account"}), "lessons.jsonl:3: the question"),
+    ]:
+        lessons.write_text(f"{good}\n\n{bad}\n", encoding="utf-8")
+        code, _, err = run(capsys, "kb", "teach", "--file", str(lessons))
+        assert code in (1, 2) and problem in err and "nothing was taught" in err
+        code, out, _ = run(capsys, "kb", "taught")
+        assert "No taught phrasings." in out
+    lessons.write_text(good + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "kb", "teach", "--file", str(lessons))
+    assert code == 0 and "taught to hacked-account" in out
+
+
+def test_kb_teach_usage_errors(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "kb", "teach", "hacked-account")[0] == 2
+    assert run(capsys, "kb", "teach", "hacked-account", "q", "--file", "x")[0] == 2
+    code, _, err = run(capsys, "kb", "teach", "hacked-account", "bedankt")
+    assert code == 2 and "small talk" in err
+
+
+def test_taught_phrasings_export_reimport_and_untaught(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "kb", "teach", "hacked-account", LOCKED_OUT)[0] == 0
+    out_dir = cli_env / "exported"
+    assert run(capsys, "kb", "export", str(out_dir))[0] == 0
+    exported = (out_dir / "hacked-account.md").read_text(encoding="utf-8")
+    assert f"questions:\n  - Someone else took over our Instagram account\n  - {LOCKED_OUT}\n" in (
+        exported
+    )
+    # The knowledge base in git does not have it yet: a re-import keeps it, and says so.
+    code, out, _ = run(capsys, "kb", "import", "--replace", str(FIXTURE_KB))
+    assert code == 0 and "Kept 1 taught phrasing(s)" in out
+    code, out, _ = run(capsys, "ask", "--json", LOCKED_OUT)
+    assert json.loads(out)["id"] == "hacked-account"
+    # The exported files have it: nothing to keep, and no duplicate.
+    code, out, _ = run(capsys, "kb", "import", "--replace", str(out_dir))
+    assert code == 0 and "Kept" not in out
+    assert run(capsys, "kb", "export", str(out_dir))[0] == 0
+    assert (out_dir / "hacked-account.md").read_text(encoding="utf-8").count(LOCKED_OUT) == 1
+    code, out, _ = run(capsys, "kb", "untaught", "hacked-account", LOCKED_OUT)
+    assert code == 0 and "Removed from hacked-account" in out
+    code, out, _ = run(capsys, "ask", "--json", LOCKED_OUT)
+    assert not json.loads(out)["answered"]
+    code, _, err = run(capsys, "kb", "untaught", "hacked-account", LOCKED_OUT)
+    assert code == 1 and "not a taught phrasing" in err
+# --- backup and privacy ------------------------------------------------------------------
+
+
+def test_backup_writes_a_consistent_copy_into_a_folder(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    (cli_env / "backups").mkdir()
+    code, out, err = run(capsys, "backup", "backups")
+    assert code == 0, err
+    (copy,) = (cli_env / "backups").iterdir()
+    assert copy.name.startswith("socialbot-") and copy.suffix == ".db"
+    assert f"to backups/{copy.name}" in out and "8 entries" in out
+    code, out, _ = run(capsys, "--db", str(copy), "kb", "list", "--json")
+    assert code == 0 and len(out.splitlines()) == 8
+    assert [p.name for p in (cli_env / "backups").iterdir()] == [copy.name]  # no temporary left
+
+
+def test_backup_beside_a_writer_neither_waits_nor_blocks(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    with write_lock_held(cli_env / "socialbot.db", 3):  # the bot is in the middle of a write
+        started = time.monotonic()
+        code, _, err = run(capsys, "backup", "copy.db")
+        assert time.monotonic() - started < 3
+    assert code == 0, err
+    assert run(capsys, "--db", "copy.db", "kb", "list")[0] == 0
+
+
+@pytest.mark.parametrize("target", ["missing/x.db", "socialbot.db/x.db", "socialbot.db"])
+def test_backup_to_a_path_it_cannot_write_is_one_line_and_changes_nothing(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    assert run(capsys, "ask", "crisis ophef")[0] == 0
+    database = cli_env / "socialbot.db"
+    before = database.read_bytes()
+    code, out, err = run(capsys, "backup", target)
+    assert code in (1, 2)
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert str(Path(target)) in err
+    assert database.read_bytes() == before
+
+
+def test_backup_without_a_database_says_so(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "backup", "copy.db")
+    assert code == 1
+    assert "there is no database at socialbot.db: nothing to back up" in err
+    assert not (cli_env / "socialbot.db").exists() and not (cli_env / "copy.db").exists()
+
+
+def test_privacy_export_and_forget(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    services = build_services(load_settings())
+    try:
+        asked = services.questions.ask("crisis ophef", "U0FORGET1", "C1", "command")
+        services.questions.feedback(asked.question_id, "U0FORGET1", True)
+    finally:
+        services.close()
+    code, out, _ = run(capsys, "privacy", "export", "U0FORGET1")
+    assert code == 0
+    exported = json.loads(out)
+    assert exported["user_id"] == "U0FORGET1"
+    assert [q["question"] for q in exported["tables"]["questions"]] == ["crisis ophef"]
+    code, out, _ = run(capsys, "privacy", "forget", "U0FORGET1")
+    assert code == 0
+    assert "questions: 1 row(s) deleted" in out and "feedback: 1 row(s) deleted" in out
+    assert out.splitlines()[-1] == "Forgot U0FORGET1: 2 row(s) changed."
+    assert b"U0FORGET1" not in (cli_env / "socialbot.db").read_bytes()
+    code, out, _ = run(capsys, "privacy", "forget", "U0FORGET1")
+    assert (code, out) == (0, "Nothing was stored about U0FORGET1; nothing was changed.\n")
+    assert json.loads(run(capsys, "privacy", "export", "U0FORGET1")[1])["tables"] == {}
+
+
+def test_privacy_refuses_what_is_no_user_id(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "privacy", "forget", "alice")
+    assert code == 2
+    assert "'alice' is not a Slack user id" in err
+    assert not (cli_env / "socialbot.db").exists()
+
+
+def test_a_database_that_cannot_be_used_names_the_db_option(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "junk.db").write_text("not sqlite " * 100)
+    code, _, err = run(capsys, "--db", "junk.db", "kb", "list")
+    assert code == 2
+    assert "configuration error: --db: 'junk.db' cannot be used" in err
+
+
+# --- escalations -------------------------------------------------------------------------
+
+
+class _Plain:
+    """Escalation messages as plain text, as a test needs them."""
+
+    def notice(self, escalation: Escalation, notice: Notice) -> dict[str, str]:
+        return {"text": f"notice {escalation.reference}"}
+
+    def confirmation(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "confirmed"}
+
+    def acknowledged(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "acknowledged"}
+
+    def resolved(self, escalation: Escalation) -> dict[str, str]:
+        return {"text": "resolved"}
+
+
+@pytest.fixture
+def escalated(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two escalations: ESC-1 (crisis) acknowledged and resolved, ESC-2 (normal) open."""
+    monkeypatch.setenv("CONVERSATION_MANAGER", "UCM1")
+    services = build_services(load_settings(), models=False)
+    try:
+        escalations = services.escalations
+        first, _ = escalations.raise_escalation(
+            "a", "crisis", "Ons account is gehackt", "U0123ABCD", "C0123ABCD", _Plain(),
+            "https://t.slack.com/archives/C0123ABCD/p1",
+        )  # fmt: skip
+        escalations.acknowledge(first.id, "UCM1", _Plain())
+        escalations.resolve(first.id, "UCM1", "Wachtwoord\ngereset", _Plain())
+        escalations.raise_escalation("b", "normal", "Vraag over een post", "U2", "C1", _Plain())
+    finally:
+        services.close()
+
+
+def test_escalations_list_shows_the_newest_first_and_open_ones_on_request(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "escalations", "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["REF", "SEVERITY", "STATE", "RAISED", "REPORTER", "BY", "TEXT"]
+    assert lines[1].split()[:3] == ["ESC-2", "normal", "open"]
+    assert lines[2].split()[:3] == ["ESC-1", "crisis", "resolved"] and "UCM1" in lines[2]
+    _, out, _ = run(capsys, "escalations", "list", "--open")
+    assert "ESC-2" in out and "ESC-1" not in out
+    _, out, _ = run(capsys, "escalations", "list", "--json")
+    first, second = [json.loads(line) for line in out.splitlines()]
+    assert (first["reference"], first["state"], first["next_reminder_at"] is not None) == (
+        "ESC-2", "open", True,
+    )  # fmt: skip
+    assert second["resolution"] == "Wachtwoord\ngereset" and second["acknowledged_by"] == "UCM1"
+
+
+def test_escalations_show_prints_the_timeline_with_times_and_actors(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "escalations", "show", "ESC-1")
+    assert code == 0
+    assert out.startswith("ESC-1  crisis  resolved\nraised ")
+    assert "source: https://t.slack.com/archives/C0123ABCD/p1" in out
+    assert "resolution: Wachtwoord gereset" in out
+    timeline = out.split("TIMELINE\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[2] for line in timeline] == [
+        "raised", "notified", "acknowledged", "resolved"
+    ]  # fmt: skip
+    assert timeline[0].split()[3] == "U0123ABCD" and timeline[2].split()[3] == "UCM1"
+    messages = out.split("MESSAGES\n")[1]
+    assert "UCM1" in messages and "pending" in messages
+    _, out, _ = run(capsys, "escalations", "show", "--json", "esc-1")
+    shown = json.loads(out)
+    assert [e["kind"] for e in shown["events"]][-1] == "resolved"
+    assert {m["kind"] for m in shown["messages"]} >= {"escalation", "escalation_resolved"}
+
+
+def test_escalations_show_of_an_unknown_or_bad_reference(
+    escalated: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "escalations", "show", "ESC-99")
+    assert code == 1 and "no escalation ESC-99" in err
+    code, _, err = run(capsys, "escalations", "show", "first")
+    assert code == 2 and "give e.g. ESC-42" in err

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.doctor import SCOPES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,17 +21,20 @@ def test_manifest_matches_the_listeners() -> None:
         "app_mention",
         "message.im",
     ]
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "app_mentions:read",
-        "chat:write",
-        "chat:write.public",
-        "commands",
-        "im:history",
-        "channels:history",
-        "groups:history",
-        "mpim:history",
-    }
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/escalate"]
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "escalate_message")
+    # The scopes, in the manifest's order, are those `socialbot doctor` checks the token for.
+    assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
+    assert {"chat:write", "commands", "im:history", "users:read"} <= set(SCOPES)
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
-    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"'):
+    for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/escalate"',
+                  '"escalate_message"'):  # fmt: skip
         assert event in handlers
+
+
+def test_the_teaching_picker_options_url_is_documented_for_http_mode() -> None:
+    raw = (ROOT / "manifest.yml").read_text()
+    assert "# message_menu_options_url: https://YOUR-HOST/slack/events" in raw
+    handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
+    assert "app.options(" in handlers

@@ -309,3 +309,91 @@ def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+# --- The update route: chat.update of a message an earlier row sent ----------------------
+
+
+def update(of: str, text: str) -> Message:
+    return Message(
+        kind="escalation_update",
+        route="update",
+        channel="C1",
+        content={"text": text, "blocks": []},
+        lang="en",
+        about=f"update of {of}",
+        update_of=of,
+    )
+
+
+@dataclass
+class UpdatingTransport(FakeTransport):
+    """Records where each update goes: the channel and ts of the message it edits."""
+
+    updates: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def send(self, row: Row, late: bool) -> Delivery:
+        if row.route == "update":
+            assert row.target is not None
+            self.updates.append((row.content["text"], row.target.channel, row.target.ts))
+        return super().send(row, late)
+
+
+def test_an_update_waits_until_the_message_it_edits_is_sent(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    transport = UpdatingTransport(plan=[Retry("down"), Sent("D1", "111.1")])
+    sender = deliverer(outbox, transport, pace=0)
+    outbox.enqueue("notice:1", message(channel="U1"))
+    outbox.enqueue("update:1:ack", update("notice:1", "acknowledged"))
+    assert sender.deliver_one() is True  # the notice fails for now
+    assert sender.deliver_one() is False  # the update may not go before it
+    assert outbox.by_key("update:1:ack").state == "pending"  # type: ignore[union-attr]
+    clock.advance(60)
+    assert sender.deliver_one() is True  # the notice, now sent as D1/111.1
+    assert sender.deliver_one() is True  # then the update, to that channel and ts
+    assert transport.updates == [("acknowledged", "D1", "111.1")]
+    assert outbox.by_key("update:1:ack").state == "sent"  # type: ignore[union-attr]
+
+
+def test_updates_of_one_message_go_in_order_the_last_one_last(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    transport = UpdatingTransport()
+    sender = deliverer(outbox, transport, pace=0)
+    outbox.enqueue("notice:1", message())
+    sender.deliver_one()
+    outbox.enqueue("update:1:ack", update("notice:1", "acknowledged"))
+    outbox.enqueue("update:1:resolved", update("notice:1", "resolved"))
+    transport.plan = [Retry("429", after=30)]  # the first update must wait
+    assert sender.deliver_one() is True
+    assert sender.deliver_one() is False  # the second does not overtake it
+    clock.advance(31)
+    while sender.deliver_one():
+        pass
+    assert [text for text, _, _ in transport.updates] == [
+        "acknowledged",
+        "acknowledged",
+        "resolved",
+    ]
+
+
+def test_an_update_of_a_message_that_failed_fails_too(outbox: Outbox) -> None:
+    transport = UpdatingTransport(plan=[Failed("channel_not_found")])
+    sender = deliverer(outbox, transport)
+    outbox.enqueue("notice:1", message())
+    outbox.enqueue("update:1:ack", update("notice:1", "acknowledged"))
+    sender.deliver_one()
+    row = outbox.by_key("update:1:ack")
+    assert row is not None and row.state == "failed"
+    assert row.last_error == "the message it updates failed: channel_not_found"
+    assert transport.updates == []
+
+
+def test_an_update_of_a_purged_message_fails_at_the_sweep(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("update:9:ack", update("notice:9", "acknowledged"))  # notice:9 is gone
+    outbox.sweep()
+    row = outbox.by_key("update:9:ack")
+    assert row is not None and row.state == "failed" and "gone" in (row.last_error or "")

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 import pytest
 
 from bot.errors import InvalidInput, NotFound
 from bot.knowledge import KnowledgeBase
-from bot.questions import ManagerRequest, QuestionService, SmallTalk, small_talk
+from bot.questions import QuestionService, SmallTalk, small_talk
 
 
 class FakeClock:
@@ -55,54 +53,6 @@ def test_feedback_is_one_verdict_per_user(questions: QuestionService) -> None:
 def test_feedback_on_unknown_question_is_not_found(questions: QuestionService) -> None:
     with pytest.raises(NotFound):
         questions.feedback(999, "U1", True)
-
-
-def dm_text(request: ManagerRequest) -> dict[str, Any]:
-    """A manager DM's content, as the Slack edge's renderer would make it."""
-    return {"text": f"{request.requested_by} asks about: {request.question.question}"}
-
-
-def test_manager_request_carries_the_best_guess(questions: QuestionService) -> None:
-    asked = questions.ask("account hacked", "U1", "C1", "mention")
-    request = questions.request_manager(asked.question_id, "U1", ["UCM1"], dm_text)
-    assert request.best_guess is not None and request.best_guess.id == "hacked-account"
-    assert questions.store.db.table("manager_requests").count == 1
-
-
-def test_manager_request_puts_one_dm_per_manager_in_the_outbox(
-    questions: QuestionService,
-) -> None:
-    asked = questions.ask("account hacked", "U1", "C1", "mention")
-    questions.request_manager(asked.question_id, "U2", ["UCM1", "UCM2"], dm_text)
-    rows = questions.store.db.execute(
-        "select kind, route, channel, user_id, content, lang, state from outbox order by id"
-    ).fetchall()
-    content = {"text": "U2 asks about: account hacked"}
-    assert [(*row[:4], json.loads(row[4]), *row[5:]) for row in rows] == [
-        ("manager_dm", "post", manager, "U2", content, asked.answer.lang, "pending")
-        for manager in ("UCM1", "UCM2")
-    ]
-
-
-def test_a_manager_request_asked_again_stores_and_sends_nothing_new(
-    questions: QuestionService,
-) -> None:
-    asked = questions.ask("account hacked", "U1", "C1", "mention")
-    for _ in range(2):  # a double click, or Slack's retry
-        questions.request_manager(asked.question_id, "U1", ["UCM1"], dm_text)
-    assert questions.store.db.table("manager_requests").count == 1
-    assert questions.store.db.table("outbox").count == 1
-    questions.request_manager(asked.question_id, "U2", ["UCM1"], dm_text)  # someone else
-    assert questions.store.db.table("manager_requests").count == 2
-    assert questions.store.db.table("outbox").count == 2
-
-
-def test_a_manager_request_for_an_unknown_question_is_not_found(
-    questions: QuestionService,
-) -> None:
-    with pytest.raises(NotFound):
-        questions.request_manager(999, "U1", ["UCM1"], dm_text)
-    assert questions.store.db.table("outbox").count == 0
 
 
 def test_weekly_stats_cover_only_the_last_seven_days(

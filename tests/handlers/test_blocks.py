@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from bot.knowledge import Answer, Entry, Hit
-from bot.questions import ManagerRequest, StoredQuestion, WeeklyStats
+from bot.questions import StoredQuestion, WeeklyStats
 from handlers import blocks as b
 
 ENTRY = Entry(
@@ -208,19 +208,6 @@ def test_home_view_for_users_and_managers() -> None:
     assert "You haven't asked anything yet." in text(manager_view)
 
 
-def test_manager_dm_names_asker_channel_and_guess() -> None:
-    blocks = b.manager_request_blocks(ManagerRequest(question(False), ENTRY, "U1"), "en")
-    assert "<@U1> asked in <#C1>" in text(blocks)
-    assert "best guess: *Wie mag posten?*" in text(blocks)
-
-
-def test_manager_dm_names_who_forwarded_a_question_of_someone_else() -> None:
-    shown = text(b.manager_request_blocks(ManagerRequest(question(False), None, "U9"), "nl"))
-    assert "<@U1> vroeg in <#C1>" in shown and "Doorgestuurd door <@U9>." in shown
-    alone = text(b.manager_request_blocks(ManagerRequest(question(False), None, "U1"), "nl"))
-    assert "Doorgestuurd" not in alone
-
-
 def test_a_long_entry_is_split_between_words() -> None:
     words = " ".join(f"woord{i}" for i in range(2000))
     long_entry = Entry(**{**ENTRY.__dict__, "body": words})
@@ -240,15 +227,6 @@ def test_a_long_entry_is_not_split_inside_a_link() -> None:
     assert any(s.startswith("<https://intranet.example/richtlijn|de richtlijn") for s in sections)
 
 
-def test_manager_dm_of_a_question_from_the_app_home_says_direct_message() -> None:
-    home = StoredQuestion(
-        1, "2026-11-27T10:00:00+00:00", "U1", "U1", "Twee\nregels", "nl", False, None, 0.2
-    )
-    shown = text(b.manager_request_blocks(ManagerRequest(home, None, "U1"), "en"))
-    assert "<@U1> asked in a direct message:\\n>Twee\\n>regels" in shown  # JSON text
-    assert "<#U1>" not in shown
-
-
 def test_shared_answer_has_no_private_buttons() -> None:
     answer = Answer("q", "nl", True, 0.9, Hit(ENTRY, 0.9), [])
     shared = b.shared_blocks(b.answer_blocks(answer, 1, shareable=True), "U1", "q?", "nl")
@@ -262,9 +240,6 @@ def test_very_long_titles_and_questions_stay_within_slack_limits() -> None:
     surfaces = [
         b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(long_entry, 0.9), []), 1),
         b.entry_blocks(long_entry, "nl", 1),
-        b.manager_request_blocks(
-            ManagerRequest(question(False, "<vraag> " * 400), long_entry, "U1"), "nl"
-        ),
         b.shared_blocks([], "U1", "<vraag> " * 400, "nl"),
     ]
     for blocks in surfaces:
@@ -272,3 +247,83 @@ def test_very_long_titles_and_questions_stay_within_slack_limits() -> None:
             texts = [block.get("text") or {}, *block.get("elements", [])]
             assert all(len(t.get("text", "")) <= 3_000 for t in texts if isinstance(t, dict))
     assert "Lange titel" in text(surfaces[0])
+
+
+TABLE_BODY = (
+    "Our targets:\n\n"
+    "| Type | First reply |\n"
+    "|---|:---:|\n"
+    "| **Complaint** | within 1 hour |\n"
+    "| [Question](https://intra.example.com/q) | |\n\n"
+    "> Quoted & kept.\n\n"
+    "After the table."
+)
+
+
+def parsed(blocks: list[dict[str, Any]]) -> list[str]:
+    """The block types as slack_sdk's models read them, each validated as Slack would."""
+    from slack_sdk.models.blocks import Block
+
+    models = [Block.parse(x) for x in blocks]
+    for model in models:
+        assert model is not None
+        model.validate_json()
+    return [type(m).__name__ for m in models]
+
+
+def test_quotes_stay_quotes_and_other_angle_brackets_are_escaped() -> None:
+    assert b.to_mrkdwn("> quoted & <b>\n  > two\na > b") == (
+        "> quoted &amp; &lt;b&gt;\n> two\na &gt; b"
+    )
+
+
+def test_a_markdown_table_becomes_a_table_block() -> None:
+    blocks = b.body_blocks(TABLE_BODY)
+    assert [x["type"] for x in blocks] == ["section", "table", "section"]
+    rows = [[cell["text"] for cell in row] for row in blocks[1]["rows"]]
+    assert rows == [
+        ["Type", "First reply"],
+        ["Complaint", "within 1 hour"],
+        ["Question (https://intra.example.com/q)", "–"],
+    ]
+    assert "|" not in text(blocks)
+    assert blocks[2]["text"]["text"] == "> Quoted &amp; kept.\n\nAfter the table."
+    assert parsed(blocks) == ["SectionBlock", "TableBlock", "SectionBlock"]
+
+
+def test_an_answer_with_a_table_shows_it_and_slack_accepts_the_blocks() -> None:
+    entry = Entry(**{**ENTRY.__dict__, "body": TABLE_BODY})
+    blocks = b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(entry, 0.9), []), 4)
+    assert parsed(blocks) == [
+        "SectionBlock",
+        "TableBlock",
+        "SectionBlock",
+        "ContextBlock",
+        "ActionsBlock",
+    ]
+    assert blocks[0]["text"]["text"] == "*Wie mag posten?*\nOur targets:"
+    assert b.READ_MORE not in actions(blocks)
+
+
+def test_an_entry_with_two_tables_puts_each_in_a_message_of_its_own() -> None:
+    entry = Entry(**{**ENTRY.__dict__, "body": TABLE_BODY + "\n\n" + TABLE_BODY})
+    messages = b.entry_messages(entry, "nl", 3)
+    assert [sum(x["type"] == "table" for x in m) for m in messages] == [1, 1]
+    for blocks in messages:
+        parsed(blocks)
+    answer = b.answer_blocks(Answer("q", "nl", True, 0.9, Hit(entry, 0.9), []), 4)
+    assert sum(x["type"] == "table" for x in answer) == 1
+    assert actions(answer)[0] == b.READ_MORE  # the second table is behind "read more"
+
+
+def test_every_bundled_entry_renders_as_blocks_slack_accepts() -> None:
+    from bot.config import BUNDLED_KB
+    from bot.knowledge.entry import load_paths
+
+    entries = load_paths([BUNDLED_KB])
+    with_tables = [e for e in entries if any(x["type"] == "table" for x in b.body_blocks(e.body))]
+    assert len(with_tables) >= 6
+    for entry in entries:
+        for blocks in b.entry_messages(entry, entry.lang, 1):
+            parsed(blocks)
+        parsed(b.answer_blocks(Answer("q", entry.lang, True, 0.9, Hit(entry, 0.9), []), 1))

@@ -16,6 +16,7 @@ import pytest
 from bot.config import Settings
 from bot.health import HealthCheck
 from bot.logs import configure_logging
+from bot.metrics import Metrics
 from bot.services import Services, build_services
 from bot.worker import Tuning
 from handlers.app import build_app
@@ -147,8 +148,9 @@ def serving(settings: Settings, slack: FakeSlack, processes: int = 0) -> Iterato
             thread.join(timeout=10)
 
     health = HealthCheck(services.intake, services.outbox, settings.health_max_age, alive)
+    metrics = Metrics(services.store, services.questions.clock) if settings.metrics else None
     app = build_app(services, slack_client(settings), health)
-    server = http_server(wsgi_app(app, SECRET, health.check), "127.0.0.1", 0, threads=8)
+    server = http_server(wsgi_app(app, SECRET, health.check, metrics), "127.0.0.1", 0, threads=8)
     stopping = threading.Event()
 
     def run() -> None:

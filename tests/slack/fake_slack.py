@@ -17,7 +17,7 @@ user's DM channel ``"D" + user id``): chat.update edits them, conversations.hist
 conversations.replies read them back, and :meth:`FakeSlack.messages` and
 :meth:`FakeSlack.metadata_keys` show them to tests. :meth:`FakeSlack.set_down` (or
 ``with slack.down(): ...``) emulates an outage and :meth:`FakeSlack.expire_response_url`
-an expired ``response_url``.
+an expired ``response_url``. ``scopes`` sets the ``x-oauth-scopes`` header of auth.test.
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ class _Failure:
     retry_after: str | None = None
     error: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -229,6 +230,9 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.delay: float = 0.0
+        #: The scopes a successful auth.test names in its ``x-oauth-scopes`` header, as
+        #: Slack does; None sends no such header.
+        self.scopes: list[str] | None = None
         self._cond = threading.Condition()
         self._calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
@@ -402,8 +406,10 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | str | None = None,
         error: str | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next ``times`` calls to ``method`` fail.
+        """Make the next ``times`` calls to ``method`` fail (only those whose ``channel``
+        parameter is ``channel``, when given).
 
         ``method`` ``"*"`` means any API method (not ``response_url``); failures queued
         for the method itself are used first.
@@ -418,7 +424,7 @@ class FakeSlack:
         resolved = status if status is not None else (200 if error is not None else 500)
         if resolved == 200 and error is None:
             raise ValueError("a status-200 failure needs an error code")
-        failure = _Failure(status=resolved, remaining=times, error=error)
+        failure = _Failure(status=resolved, remaining=times, error=error, channel=channel)
         if resolved == 429:
             failure.retry_after = str(retry_after) if retry_after is not None else "1"
         elif retry_after is not None:
@@ -475,13 +481,15 @@ class FakeSlack:
             self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _take_failure(self, method: str, is_api: bool) -> _Failure | None:
+    def _take_failure(self, method: str, is_api: bool, channel: object) -> _Failure | None:
         queue = self._failures.get(method)
         if not queue and is_api:
             queue = self._failures.get(_ANY_METHOD)
         if not queue:
             return None
         failure = queue[0]
+        if failure.channel is not None and failure.channel != channel:
+            return None
         failure.remaining -= 1
         if failure.remaining <= 0:
             queue.pop(0)
@@ -524,7 +532,9 @@ class FakeSlack:
                     method == RESPONSE_URL_METHOD
                     and route[len(_RESPONSE_PREFIX) :] in self._expired
                 )
-                failure = None if expired else self._take_failure(method, is_api)
+                failure = (
+                    None if expired else self._take_failure(method, is_api, params.get("channel"))
+                )
                 delay = self._delays.get(method, self.delay if is_api else 0.0)
                 override = self._responses.get(method)
         if down_status is not None:
@@ -550,6 +560,8 @@ class FakeSlack:
             payload = override(call) if callable(override) else dict(override)
         else:
             payload = self._canned(call)
+        if method == "auth.test" and call.status == 200 and self.scopes is not None:
+            extra_headers["x-oauth-scopes"] = ",".join(self.scopes)
 
         with self._cond:
             self._calls.append(call)
@@ -596,6 +608,13 @@ class FakeSlack:
                 "channel": channel,
                 "permalink": f"https://example.slack.com/archives/{channel}/p{ts}",
             }
+        if method == "conversations.info":
+            channel = str(p.get("channel", ""))
+            return {
+                "ok": True,
+                "channel": {"id": channel, "name": channel.lower(), "is_member": True,
+                            "is_private": channel.startswith("G"), "is_archived": False},
+            }  # fmt: skip
         if method == "users.info":
             user = str(p.get("user", ""))
             return {

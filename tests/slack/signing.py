@@ -17,10 +17,13 @@ __all__ = [
     "FORM_CONTENT_TYPE",
     "JSON_CONTENT_TYPE",
     "block_action_body",
+    "block_suggestion_body",
     "event_body",
+    "message_action_body",
     "post",
     "signed_headers",
     "slash_command_body",
+    "view_submission_body",
 ]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -219,6 +222,8 @@ def view_submission_body(
     user_id: str = "U1",
     team_id: str = "T1",
     trigger_id: str | None = None,
+    private_metadata: str = "",
+    view_id: str = "VMODAL",
 ) -> str:
     """A form-encoded ``payload=<json>`` for a modal submission (``view_submission``)."""
     payload = {
@@ -229,18 +234,47 @@ def view_submission_body(
         "token": _TOKEN,
         "trigger_id": trigger_id or new_trigger_id(),
         "view": {
-            "id": "VMODAL",
+            "id": view_id,
             "team_id": team_id,
             "type": "modal",
             "callback_id": callback_id,
             "state": {"values": values},
             "hash": "1700000000.abc",
-            "private_metadata": "",
+            "private_metadata": private_metadata,
             "app_id": _APP_ID,
             "bot_id": "BBOT",
         },
         "response_urls": [],
         "is_enterprise_install": False,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def message_action_body(
+    callback_id: str,
+    message: dict[str, Any],
+    channel_id: str = "C1",
+    user_id: str = "U1",
+    response_url: str = DEFAULT_RESPONSE_URL,
+    team_id: str = "T1",
+    trigger_id: str | None = None,
+) -> str:
+    """A form-encoded ``payload=<json>`` for a message shortcut (``message_action``) on
+    ``message`` (with its ``ts``, ``text`` and ``user``)."""
+    payload = {
+        "type": "message_action",
+        "token": _TOKEN,
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": _TEAM_DOMAIN},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "response_url": response_url,
+        "message_ts": message.get("ts"),
+        "message": {"type": "message", **message},
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -258,3 +292,25 @@ def get(url: str, timeout: float = 10) -> tuple[int, str]:
     except urllib.error.HTTPError as error:
         with error:
             return error.code, error.read().decode("utf-8", errors="replace")
+
+
+def block_suggestion_body(
+    action_id: str, value: str, user_id: str = "U1", team_id: str = "T1", block_id: str = "b1"
+) -> str:
+    """A form-encoded ``payload=<json>`` for an external select's options request
+    (``block_suggestion``) from a modal, with what the user typed in ``value``."""
+    payload = {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "container": {"type": "view", "view_id": "VMODAL"},
+        "api_app_id": _APP_ID,
+        "token": _TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": {"id": team_id, "domain": _TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": "VMODAL", "type": "modal", "private_metadata": "", "app_id": _APP_ID},
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -43,9 +43,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(settings: Settings, slack: FakeSlack, cwd: Path, workers: int = 2) -> Server:
+def start(
+    settings: Settings,
+    slack: FakeSlack,
+    cwd: Path,
+    workers: int = 2,
+    extra: dict[str, str] | None = None,
+) -> Server:
     port = free_port()
     env = {
+        **(extra or {}),
         **os.environ,
         "SOCIALBOT_DB": settings.db_path,
         "SOCIALBOT_SEMANTIC": "off",
@@ -185,3 +192,48 @@ def test_sigterm_with_a_backlog_stops_at_once_and_the_next_start_answers_it(
     wait_answered(slack, accepted)
     time.sleep(0.5)
     assert all(len(slack.response_posts(n)) == 1 for n in accepted)
+
+
+def test_escalations_raised_while_slack_is_down_reach_everyone_once_across_a_kill_9(
+    settings: Settings, slack: FakeSlack, tmp_path: Path, servers: list[Server]
+) -> None:
+    channel = "CESC"
+    servers.append(start(settings, slack, tmp_path, extra={"ESCALATION_CHANNEL": channel}))
+    url = f"{servers[0].url}/slack/events"
+
+    def escalate(number: int) -> int:
+        body = signing.slash_command_body(
+            command="/escalate",
+            text=f"crisis incident {number}",
+            user_id=f"U{number}",
+            response_url=slack.response_url(f"e{number}"),
+        )
+        status, _, _ = signing.post(url, body, signing.signed_headers(SECRET, body), timeout=5)
+        return status
+
+    assert escalate(0) == 200  # Bolt checks the token once, while Slack is up
+    slack.set_down(True)
+    assert all(escalate(n) == 200 for n in range(1, 30))
+    slack.set_down(False)
+    slack.set_delay("chat.postMessage", 0.05)  # slow: the kill comes mid-delivery
+    deadline = time.monotonic() + 30
+    while len(slack.metadata_keys()) < 5:
+        assert time.monotonic() < deadline, servers[0].log()
+        time.sleep(0.02)
+    os.killpg(servers[0].process.pid, signal.SIGKILL)
+    servers[0].process.wait(timeout=10)
+    assert len(slack.metadata_keys()) < 60  # some were still owed
+    servers.append(start(settings, slack, tmp_path, extra={"ESCALATION_CHANNEL": channel}))
+    expected = sorted(
+        key
+        for n in range(1, 31)
+        for key in (f"escalation:{n}:dm:UCM1", f"escalation:{n}:channel:{channel}")
+    )
+    deadline = time.monotonic() + 90
+    while sorted(set(slack.metadata_keys())) != expected:
+        assert time.monotonic() < deadline, f"missing: {set(expected) - set(slack.metadata_keys())}"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    counts = Counter(slack.metadata_keys())
+    assert set(counts.values()) == {1}, {k: c for k, c in counts.items() if c > 1}
+    wait_answered(slack, [f"e{n}" for n in range(30)])

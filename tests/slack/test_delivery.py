@@ -76,13 +76,15 @@ def test_answers_and_manager_dms_arrive_once_through_500s_429s_and_an_outage(
     assert answered_names(slack, names) == Counter({name: 1 for name in names})
     keys = Counter(slack.metadata_keys())
     assert sorted(keys) == sorted(
-        [f"reply:event:EvOut{n}" for n in range(5)] + [f"manager-dm:{question_id}:U1:UCM1"]
+        [f"reply:event:EvOut{n}" for n in range(5)] + ["escalation:1:dm:UCM1"]
     )
     assert set(keys.values()) == {1}  # each exactly once
     assert running.services.outbox.backlog().failed == 0
 
 
-def test_five_simultaneous_clicks_on_ask_the_manager_give_one_dm(running: Running) -> None:
+def test_five_simultaneous_clicks_on_ask_the_manager_give_one_escalation_and_one_dm(
+    running: Running,
+) -> None:
     question_id = ask_first(running)
     start = threading.Barrier(5)
     statuses: list[int] = []
@@ -100,7 +102,7 @@ def test_five_simultaneous_clicks_on_ask_the_manager_give_one_dm(running: Runnin
     running.slack.wait_for("chat.postMessage")
     time.sleep(0.5)  # room for a second DM, were there one
     assert len(running.slack.calls_to("chat.postMessage")) == 1
-    assert running.services.store.db.table("manager_requests").count == 1
+    assert running.services.store.db.table("escalations").count == 1
 
 
 def test_a_replayed_signed_command_is_answered_once(running: Running) -> None:

@@ -284,7 +284,7 @@ def test_ask_the_manager_dms_the_manager_and_tells_the_asker(running: Running) -
     assert "<@U1>" in text and "<#C1>" in text and "TikTok" in text
     (told,) = running.slack.wait_for("response_url")
     assert "conversatiemanager" in told.params["text"]
-    assert running.services.store.db.table("manager_requests").count == 1
+    assert running.services.store.db.table("escalations").count == 1
 
 
 def test_home_ask_modal_answers_in_a_dm(running: Running) -> None:
@@ -499,13 +499,16 @@ def test_a_manager_who_cannot_be_reached_does_not_keep_the_others_from_hearing(
     running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
     managers = ("UCMGONE", MANAGER)
-    running.services.settings = replace(running.services.settings, conversation_managers=managers)
+    escalations = running.services.escalations
+    escalations.routing = replace(escalations.routing, managers=managers)
     question_id = ask_first(running, "Mag ik een TikTok account voor mijn team openen?")
-    running.slack.fail("chat.postMessage", error="channel_not_found")  # the first DM
+    slack = running.slack
+    slack.fail("chat.postMessage", error="channel_not_found", channel="UCMGONE")
     with caplog.at_level(logging.WARNING):
         running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
-        dms = running.slack.wait_for("chat.postMessage", count=2)
-        (told,) = running.slack.wait_for("response_url")
+        dms = slack.wait_for("chat.postMessage", count=2)
+        wait_until(lambda: slack.response_posts("r-click"))
+        (told,) = slack.response_posts("r-click")
         wait_until(lambda: "channel_not_found" in caplog.text)
     assert sorted(dm.params["channel"] for dm in dms) == sorted(managers)
     assert "conversatiemanager" in told.params["text"]  # sent, not "something went wrong"
@@ -617,7 +620,8 @@ def test_the_manager_dm_notification_shows_typed_markup_as_text(running: Running
     question_id = ask_first(running, "Mag ik &lt;!channel&gt; gebruiken in een post?")
     running.click(b.ASK_MANAGER, str(question_id), user="U1", channel="C1")
     (dm,) = running.slack.wait_for("chat.postMessage")
-    assert dm.params["text"] == "Mag ik &lt;!channel&gt; gebruiken in een post?"  # no @channel
+    assert dm.params["text"].endswith(": Mag ik &lt;!channel&gt; gebruiken in een post?")
+    assert "<!channel>" not in json.dumps(dm.params)  # no @channel
 
 
 def test_sharing_where_socialbot_may_not_post_says_so(running: Running) -> None:
@@ -722,4 +726,4 @@ def test_a_manager_who_cannot_be_reached_at_all_is_named_to_the_user(running: Ru
     dm, told = running.slack.wait_for("chat.postMessage", count=2)
     assert dm.params["channel"] == MANAGER and told.params["channel"] == "U1"
     assert told.params["text"] == t("manager_unreachable", "nl", managers=f"<@{MANAGER}>")
-    assert running.services.store.db.table("manager_requests").count == 1  # kept
+    assert running.services.store.db.table("escalations").count == 1  # kept

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from handlers.runtime import build_worker, serve, slack_client
 from tests.slack.conftest import TEST_TUNING
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.fake_socket import FakeSocketMode
+from tests.slack.test_crash import free_port
 
 
 class RecordingSocketClient:
@@ -193,6 +195,7 @@ class Served:
 
     process: subprocess.Popen[str]
     lines: list[str]
+    metrics_port: int = 0
 
     def wait_for_line(self, text: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -217,6 +220,7 @@ def served_socket_mode(
         "SLACK_APP_TOKEN": "xapp-1-A1-test",
         "SLACK_API_URL": slack.api_url,
         "CONVERSATION_MANAGER": ",".join(settings.conversation_managers),
+        "SOCIALBOT_METRICS_PORT": str(metrics_port := free_port()),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],
@@ -226,7 +230,7 @@ def served_socket_mode(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    served = Served(process, [])
+    served = Served(process, [], metrics_port)
     assert process.stdout is not None
     reader = threading.Thread(target=lambda: served.lines.extend(process.stdout), daemon=True)
     reader.start()
@@ -258,6 +262,12 @@ def test_socialbot_serve_in_socket_mode_answers_over_the_websocket(
     socket_mode.wait_for_ack("env-cmd")
     (reply,) = slack.wait_for("response_url", timeout=30)
     assert "pilot canvas" in str(reply.params["blocks"])
+    port = served_socket_mode.metrics_port
+    served_socket_mode.wait_for_line(f"serving metrics on http://127.0.0.1:{port}")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as got:
+        metrics = got.read().decode()
+    assert "socialbot_questions_asked_total 1.0" in metrics
+    assert "socialbot_ack_seconds_count 1.0" in metrics  # the command's envelope
 
     socket_mode.send(
         {
