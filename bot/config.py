@@ -81,7 +81,7 @@ VARIABLES = (
     "PILOT_REMINDER_TIME",
 )
 
-SemanticMode = Literal["auto", "on", "accurate", "off"]
+SemanticMode = Literal["auto", "on", "accurate", "fast", "off"]
 SEMANTIC_MODES: tuple[str, ...] = get_args(SemanticMode)
 ServeMode = Literal["socket", "http"]
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a Slack user id, e.g. U0123ABCD

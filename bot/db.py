@@ -536,3 +536,12 @@ def m010_escalations(db: Database) -> None:
     db.table("lesson_drafts").create_index(["source"], unique=True)
     db.table("outbox").add_column("update_of", str)
     db.table("outbox").create_index(["update_of"])
+
+
+@migrations()
+def m011_vector_text_hash(db: Database) -> None:
+    """Each vector keeps a hash of the text it was made from, so an import reuses the vector
+    of a text it has embedded before instead of embedding it again (vectors from before have
+    no hash and are made again once)."""
+    db.table("entry_vectors").add_column("text_hash", str)
+    db.table("entry_vectors").create_index(["model", "text_hash"])

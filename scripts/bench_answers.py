@@ -1,7 +1,8 @@
 """Benchmark import time, database size, answer latency and memory on synthetic knowledge bases.
 
     python scripts/bench_answers.py [--sizes 1000 10000 100000] [--queries 300]
-        [--semantic-sizes 1000 10000] [--accurate-sizes 1000] [--seed 7] [--out FILE]
+        [--fast-sizes 1000 10000] [--default-sizes 1000 10000] [--query-only-sizes 100000]
+        [--seed 7] [--out FILE]
 
 For every size a synthetic Dutch/English knowledge base is generated reproducibly from the
 seed: entries assembled from a built-in social-media/company vocabulary (Zipf-sampled) plus
@@ -14,12 +15,18 @@ same questions:
 * ``bm25``: the baseline, plain SQLite FTS5 BM25 over all text of an entry, an OR query of
   the lowercased question words, ``order by bm25 limit 3``;
 * ``lexical``: ``KnowledgeBase(store, embedder=None)``;
-* ``default (semantic)``: the models of ``load_models("on")`` (the USE embedding), only for
-  the sizes in ``--semantic-sizes`` (embedding every entry makes its import slow);
-* ``accurate``: the opt-in ``SOCIALBOT_SEMANTIC=accurate`` configuration, the semantic layer
-  plus the e5 re-scoring model, only for the sizes in ``--accurate-sizes`` (e5 embeds
-  slowly). It runs after every other engine: it limits numpy's BLAS to one thread for the
-  whole process.
+* ``fast``: ``SOCIALBOT_SEMANTIC=fast``, the lexical engine and USE, only for the sizes in
+  ``--fast-sizes`` (embedding every entry makes its import slow);
+* ``default``: the configuration socialbot ships with, ``load_models("auto")``: USE and the
+  e5 re-scoring model, only for the sizes in ``--default-sizes``. It runs after every other
+  engine (it limits numpy's BLAS to one thread for the whole process), each size beside a
+  second BM25 baseline run just before it, against which its ratios are computed. Its rows
+  also give the CPU time of the import (all threads) and the time of a second import of the
+  same, unchanged entries (which finds every vector by its text's hash). For the sizes in
+  ``--query-only-sizes`` its import is skipped: the entries are imported by the lexical
+  engine and every vector is a random unit vector, so only the answer path (embedding the
+  question with both models, the vector search, the scoring) is measured, not the import
+  and not what the vectors find.
 
 Latency is the wall time of one ``answer()`` (or one BM25 query), warm: 20 other questions
 are answered first. Progress goes to stderr; the Markdown report goes to stdout (and --out).
@@ -48,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from bot.db import Store  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase  # noqa: E402
 from bot.knowledge.semantic import Embedder, load_models  # noqa: E402
@@ -64,9 +73,18 @@ CONCENTRATION = 50.0
 
 ENGINE_BM25 = "bm25 (baseline)"
 ENGINE_LEXICAL = "lexical"
-ENGINE_SEMANTIC = "default (semantic)"
-ENGINE_ACCURATE = "accurate (semantic + e5)"
-ENGINES = (ENGINE_BM25, ENGINE_LEXICAL, ENGINE_SEMANTIC, ENGINE_ACCURATE)
+ENGINE_SEMANTIC = "fast (USE)"
+ENGINE_BM25_BESIDE = "bm25 (baseline, beside default)"
+ENGINE_ACCURATE = "default (USE + e5)"
+ENGINE_QUERY_ONLY = "default (USE + e5), random vectors"
+ENGINES = (
+    ENGINE_BM25,
+    ENGINE_LEXICAL,
+    ENGINE_SEMANTIC,
+    ENGINE_BM25_BESIDE,
+    ENGINE_ACCURATE,
+    ENGINE_QUERY_ONLY,
+)
 
 # --- vocabulary -----------------------------------------------------------------------------
 # Content words, roughly from common to rare: the Zipf sampling follows this order.
@@ -415,6 +433,8 @@ class Row:
     p99_ms: float
     rss_mb: float
     extra_import_s: float | None = None
+    import_cpu_s: float | None = None
+    reimport_s: float | None = None
     first_query_ms: float = 0.0
     top1_paraphrase: float = float("nan")
     answered: float = float("nan")
@@ -566,23 +586,40 @@ def run_engine(
     questions: Sequence[Question],
     embedder: Embedder | None,
     reranker: Embedder | None = None,
+    query_only: bool = False,
 ) -> Row:
-    """The socialbot engine: lexical (``embedder=None``), the default semantic configuration,
-    or the accurate one (with a ``reranker``)."""
+    """The socialbot engine: lexical (``embedder=None``), fast (USE alone) or the default
+    configuration (with a ``reranker``); with ``query_only``, random vectors (see above)."""
     engine = (
-        ENGINE_ACCURATE if reranker else ENGINE_SEMANTIC if embedder is not None else ENGINE_LEXICAL
+        (ENGINE_QUERY_ONLY if query_only else ENGINE_ACCURATE)
+        if reranker
+        else ENGINE_SEMANTIC
+        if embedder is not None
+        else ENGINE_LEXICAL
     )
     path = folder / "kb.sqlite"
     store = Store(path)
+    cpu_s = reimport_s = None
     try:
         kb = KnowledgeBase(store, embedder=embedder, reranker=reranker)
-        if embedder is not None:
-            log(f"  {engine}: embedding {2 * len(entries)} passages per model (the slow part)")
-        start = time.perf_counter()
-        kb.import_entries(entries)
+        if embedder is not None and not query_only:
+            log(f"  {engine}: embedding {2 * len(entries)} texts per model (the slow part)")
+        start, cpu = time.perf_counter(), time.process_time()
+        if query_only:
+            KnowledgeBase(store).import_entries(entries)
+            random_vectors(store, entries, [m for m in (embedder, reranker) if m is not None])
+        else:
+            progress = import_progress(engine, len(entries)) if embedder is not None else None
+            kb.import_entries(entries, progress=progress)
         import_s = time.perf_counter() - start
+        if embedder is not None and not query_only:
+            cpu_s = time.process_time() - cpu
+            start = time.perf_counter()
+            kb.import_entries(entries)
+            reimport_s = time.perf_counter() - start
         size_mb = db_mb(path)
-        log(f"  {engine}: imported in {import_s:.2f} s, {size_mb:.1f} MB")
+        took = f" (CPU {cpu_s:.1f} s, again {reimport_s:.2f} s)" if cpu_s is not None else ""
+        log(f"  {engine}: imported in {import_s:.2f} s{took}, {size_mb:.1f} MB")
 
         def ask(text: str) -> tuple[str | None, bool]:
             answer = kb.answer(text)
@@ -591,7 +628,41 @@ def run_engine(
         timings = time_queries(ask, warmup, questions, engine)
     finally:
         store.close()
-    return make_row(len(entries), engine, len(entries), import_s, size_mb, timings, questions)
+    row = make_row(len(entries), engine, len(entries), import_s, size_mb, timings, questions)
+    row.import_cpu_s, row.reimport_s = cpu_s, reimport_s
+    return row
+
+
+def import_progress(engine: str, total: int) -> Callable[[int], None]:
+    """A progress callback for ``import_entries`` that logs about every tenth of the way."""
+    done, step = [0, 0], max(1, total // 10)
+
+    def progress(count: int) -> None:
+        done[0] += count
+        if done[0] >= done[1] + step or done[0] == total:
+            done[1] = done[0]
+            log(f"  {engine}: embedded {done[0]}/{total} entries")
+
+    return progress
+
+
+def random_vectors(store: Store, entries: Sequence[Entry], models: Sequence[Embedder]) -> None:
+    """Give every entry random unit vectors of each model, as if they had been embedded."""
+    rng = np.random.default_rng(len(entries))
+    dims = {m.name: m.queries(["dimension"]).shape[1] for m in models}
+    with store.transaction() as db:
+        for model in models:
+            for kind in ("phrasings", "body"):
+                matrix = rng.standard_normal((len(entries), dims[model.name]), dtype=np.float32)
+                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+                db.table("entry_vectors").insert_all(
+                    (
+                        {"entry_id": e.id, "model": model.name, "kind": kind, "vector": v.tobytes()}
+                        for e, v in zip(entries, matrix, strict=True)
+                    ),
+                    batch_size=1000,
+                )
+        db.table("meta").upsert({"key": "kb_version", "value": f"random-{len(entries)}"}, pk="key")
 
 
 def bench_size(
@@ -618,10 +689,14 @@ def bench_size(
         ENGINE_BM25: lambda folder: run_bm25(folder, entries, warmup, questions),
         ENGINE_LEXICAL: lambda folder: run_engine(folder, entries, warmup, questions, None),
         ENGINE_SEMANTIC: lambda folder: run_engine(
-            folder, entries, warmup, questions, get_models("on")[0]
+            folder, entries, warmup, questions, get_models("fast")[0]
         ),
+        ENGINE_BM25_BESIDE: lambda folder: run_bm25(folder, entries, warmup, questions),
         ENGINE_ACCURATE: lambda folder: run_engine(
-            folder, entries, warmup, questions, *get_models("accurate")
+            folder, entries, warmup, questions, *get_models("auto")
+        ),
+        ENGINE_QUERY_ONLY: lambda folder: run_engine(
+            folder, entries, warmup, questions, *get_models("auto"), query_only=True
         ),
     }
     for engine in engines:
@@ -629,6 +704,7 @@ def bench_size(
         log(f"size {size}: {engine}")
         with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as folder:
             row = run(Path(folder))
+        row.engine = engine
         gc.collect()
         log(
             f"size {size}: {engine}: p50 {row.p50_ms:.2f} ms, p99 {row.p99_ms:.2f} ms, "
@@ -643,7 +719,10 @@ def compare(rows: list[Row]) -> None:
     engine's, both of the same size (measured in the same process)."""
     by_engine = {(r.size, r.engine): r for r in rows}
     for row in rows:
-        baseline = by_engine[(row.size, ENGINE_BM25)]
+        beside = row.engine in (ENGINE_ACCURATE, ENGINE_QUERY_ONLY, ENGINE_BM25_BESIDE)
+        baseline = by_engine.get((row.size, ENGINE_BM25_BESIDE if beside else ENGINE_BM25))
+        if baseline is None:
+            baseline = by_engine[(row.size, ENGINE_BM25)]
         lexical = by_engine[(row.size, ENGINE_LEXICAL)]
         row.p50_ratio = row.p50_ms / baseline.p50_ms if baseline.p50_ms else float("nan")
         row.p99_ratio = row.p99_ms / baseline.p99_ms if baseline.p99_ms else float("nan")
@@ -707,6 +786,10 @@ def report(rows: Sequence[Row], args: argparse.Namespace, elapsed_s: float) -> s
         imported = f"{r.import_s:.2f}"
         if r.extra_import_s is not None:
             imported += f" (+{r.extra_import_s:.2f} semantic extra)"
+        if r.import_cpu_s is not None:
+            imported += f"; CPU {r.import_cpu_s:.1f}"
+        if r.reimport_s is not None:
+            imported += f"; again {r.reimport_s:.2f}"
         lines.append(
             f"| {r.size:,} | {r.engine} | {r.entries:,} | {imported} | {r.db_mb:.1f} "
             f"| {r.p50_ms:.2f} | {r.p90_ms:.2f} | {r.p99_ms:.2f} | {r.p50_ratio:.1f}x "
@@ -754,18 +837,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--queries", type=int, default=300, help="measured questions per size")
     parser.add_argument(
-        "--semantic-sizes",
+        "--fast-sizes",
         type=int,
         nargs="*",
         default=[1000, 10000],
-        help="sizes also measured with the semantic layer (slow import); none to skip",
+        help="sizes also measured with USE alone (SOCIALBOT_SEMANTIC=fast); none to skip",
     )
     parser.add_argument(
-        "--accurate-sizes",
+        "--default-sizes",
         type=int,
         nargs="*",
-        default=[1000],
-        help="sizes also measured in the accurate configuration (e5: slower still); none to skip",
+        default=[1000, 10000],
+        help="sizes also measured in the default configuration (USE and e5); none to skip",
+    )
+    parser.add_argument(
+        "--query-only-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sizes measured in the default configuration on random vectors (answer path "
+        "only, no embedding at import); none to skip",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
@@ -773,8 +864,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if any(s < 1 for s in args.sizes) or args.queries < 1:
         parser.error("sizes and --queries must be positive")
     for option, sizes in (
-        ("--semantic-sizes", args.semantic_sizes),
-        ("--accurate-sizes", args.accurate_sizes),
+        ("--fast-sizes", args.fast_sizes),
+        ("--default-sizes", args.default_sizes),
+        ("--query-only-sizes", args.query_only_sizes),
     ):
         missing = sorted(set(sizes) - set(args.sizes))
         if missing:
@@ -799,12 +891,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     for size in args.sizes:
         engines = [ENGINE_BM25, ENGINE_LEXICAL]
-        engines += [ENGINE_SEMANTIC] if size in args.semantic_sizes else []
+        engines += [ENGINE_SEMANTIC] if size in args.fast_sizes else []
         rows.extend(bench_size(size, args, engines, get_models))
-    # Accurate mode last: loading it limits numpy's BLAS to one thread for the whole process,
-    # which must not touch the measurements above.
-    for size in args.accurate_sizes:
-        rows.extend(bench_size(size, args, [ENGINE_ACCURATE], get_models))
+    # The default configuration last: loading e5 limits numpy's BLAS to one thread for the
+    # whole process, which must not touch the measurements above. A BM25 baseline runs again
+    # beside it, so that its ratios compare runs minutes apart, not an hour.
+    for size in args.sizes:
+        late = [ENGINE_ACCURATE] if size in args.default_sizes else []
+        late += [ENGINE_QUERY_ONLY] if size in args.query_only_sizes else []
+        if late:
+            rows.extend(bench_size(size, args, [ENGINE_BM25_BESIDE, *late], get_models))
     rows.sort(key=lambda r: (r.size, ENGINES.index(r.engine)))
     compare(rows)
     text = report(rows, args, time.perf_counter() - start)

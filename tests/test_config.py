@@ -127,7 +127,7 @@ def test_every_setting_is_documented_in_env_example_and_readme() -> None:
         assert name in readme, f"{name} not in README.md"
 
 
-@pytest.mark.parametrize("mode", ["auto", "on", "accurate", "off", "ACCURATE"])
+@pytest.mark.parametrize("mode", ["auto", "on", "accurate", "fast", "off", "ACCURATE"])
 def test_semantic_modes(mode: str) -> None:
     assert settings_from_mapping({"SOCIALBOT_SEMANTIC": mode}).semantic == mode.lower()
 

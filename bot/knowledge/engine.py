@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -23,6 +24,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -58,6 +60,15 @@ TYPO_CUTOFF_SHORT = 85.0
 BODY_CHARS_EMBEDDED = 600
 # Entries less likely than this to be right are not worth offering as suggestions.
 SUGGESTION_FLOOR = 0.05
+# A question none of whose best entries is at least this likely to be answered by it is
+# unrelated to the knowledge base: it gets no suggestions, only "I don't know" and the route
+# to the conversation manager (docs/benchmarks.md).
+UNRELATED_QUESTION = 0.15
+# The most confidence an entry gets for a one-word question when another entry holds at least
+# as much evidence for it ("posten": every entry with that word matches it fully, and only
+# the rank terms chose among them). Below any sensible threshold: such a keyword gets
+# suggestions, not an answer (docs/benchmarks.md).
+AMBIGUOUS_KEYWORD_CONFIDENCE = 0.3
 # Coverage credit for a question word found only through a glossary synonym.
 SYNONYM_CREDIT = 0.5
 # The most confidence an entry gets when the semantic layer finds it unrelated to the
@@ -219,6 +230,9 @@ class _ModelVectors:
     row: dict[str, int]
     phrasings: Vectors
     body: Vectors
+    # phrasings + body, for the candidate search: one pass over memory instead of two
+    # (the search reads every vector of every entry; at 100,000 entries that is the cost).
+    combined: Vectors
 
 
 @dataclass
@@ -284,13 +298,23 @@ class KnowledgeBase:
         """Add or update ``entries`` in one transaction; with ``replace``, drop all others.
 
         The entries are embedded first (the slow part), IMPORT_BATCH at a time; after each
-        batch ``progress``, when given, is called with how many entries it held.
+        batch ``progress``, when given, is called with how many entries it held. A text that
+        already has a vector of a model (an unchanged entry imported again, or the same text
+        in another entry) is not embedded again: vectors are found by a hash of their text.
         """
+        models = self._models()
         vectors: list[dict[str, object]] = []
-        for batch in _chunks(entries, IMPORT_BATCH):
-            vectors.extend(row for model in self._models() for row in _vector_rows(model, batch))
-            if progress is not None:
-                progress(len(batch))
+        made: dict[str, dict[str, bytes]] = {m.name: {} for m in models}
+        # The models embed side by side, one thread each: on two cores, two models that use
+        # one core each keep both busy (docs/benchmarks.md).
+        with ThreadPoolExecutor(max(1, len(models)), thread_name_prefix="embed") as pool:
+            for batch in _chunks(entries, IMPORT_BATCH):
+                plans = [self._plan(m, batch, made[m.name]) for m in models]
+                for plan, job in [(p, pool.submit(_embed_plan, p)) for p in plans]:
+                    made[plan.model.name].update(job.result())
+                    vectors.extend(plan.rows(made[plan.model.name]))
+                if progress is not None:
+                    progress(len(batch))
         with self.store.transaction() as db:
             if replace:
                 for table in ("entries", "entry_search", "entry_vectors"):
@@ -370,7 +394,8 @@ class KnowledgeBase:
                         log.warning("embedding handed over to another process")
                     return len(embedded)
                 entries = self._entries(chunk)
-                rows = _vector_rows(model, entries)
+                plan = self._plan(model, entries, {})
+                rows = plan.rows(_embed_plan(plan))
                 with self.store.transaction() as db:
                     # Only entries as they were embedded: one that an import changed or removed
                     # meanwhile has the import's vectors, or none and waits for the next round.
@@ -385,6 +410,35 @@ class KnowledgeBase:
             if not self._missing_vectors(model):  # else an import added some meanwhile
                 log.info("every entry now has vectors of %s: the answers use it", model.name)
         return len(embedded)
+
+    def _plan(
+        self, model: Embedder, entries: Sequence[Entry], made: dict[str, bytes]
+    ) -> _EmbeddingPlan:
+        """What ``model`` must embed of ``entries``: the texts neither in the database (by
+        hash) nor in ``made`` (embedded earlier in the same import)."""
+        wanted, texts = [], {}
+        for entry in entries:
+            for kind, text in _embedded_texts(model, entry).items():
+                text_hash = _text_hash(model, kind, text)
+                wanted.append((entry.id, kind, text_hash))
+                texts[text_hash] = (kind, text)
+        known: dict[str, bytes] = {}
+        fresh = [h for h in texts if h not in made]
+        for chunk in _chunks(fresh, 500):
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                self.store.db.execute(
+                    "select text_hash, vector from entry_vectors "
+                    f"where model = ? and text_hash in ({marks})",
+                    [model.name, *chunk],
+                ).fetchall()
+            )
+        missing: dict[str, dict[str, str]] = {}
+        for text_hash in fresh:
+            if text_hash not in known:
+                kind, text = texts[text_hash]
+                missing.setdefault(kind, {})[text_hash] = text
+        return _EmbeddingPlan(model, wanted, known, missing)
 
     def _missing_vectors(self, model: Embedder) -> list[str]:
         """The ids of the entries that have no vectors of ``model``."""
@@ -429,11 +483,12 @@ class KnowledgeBase:
         if not hits:
             return Answer(text, lang, False, 0.0, None, [])
         best = hits[0]
-        related = [h for h in hits[1:] if h.score >= SUGGESTION_FLOOR]
         if best.score >= self.threshold:
-            return Answer(text, lang, True, best.score, best, related[:2])
-        near_misses = [h for h in hits if h.score >= SUGGESTION_FLOOR]
-        return Answer(text, lang, False, best.score, best, near_misses[:3])
+            return Answer(text, lang, True, best.score, best, _suggestions(hits[1:], 2))
+        if max(h.score for h in hits) < UNRELATED_QUESTION:
+            # Unrelated to every entry: "did you mean" would only offer chance matches.
+            return Answer(text, lang, False, best.score, best, [])
+        return Answer(text, lang, False, best.score, best, _suggestions(hits, 3))
 
     def _hits(self, chosen: list[_Candidate]) -> list[Hit]:
         if not chosen:
@@ -511,6 +566,8 @@ class KnowledgeBase:
                 and not (rerank and (c.rerank_phrasings or c.rerank_body))
             ):
                 c.confidence = min(c.confidence, UNRELATED_CONFIDENCE)
+            if len(concepts) == 1 and c.lead <= 0:
+                c.confidence = min(c.confidence, AMBIGUOUS_KEYWORD_CONFIDENCE)
         return ranked
 
     # -- pieces of the ranking -----------------------------------------------------------
@@ -585,7 +642,7 @@ class KnowledgeBase:
     ) -> None:
         """Add the semantically nearest entries; give every candidate its two similarities."""
         vector = embedder.queries([question])[0]
-        combined = vectors.phrasings @ vector + vectors.body @ vector
+        combined = vectors.combined @ vector
         k = min(CANDIDATES, len(combined))
         top = np.argpartition(-combined, k - 1)[:k]
         top = top[np.argsort(-combined[top], kind="stable")]
@@ -708,11 +765,14 @@ class KnowledgeBase:
         ids = sorted(by_kind["phrasings"])
         if not ids:
             return None
+        phrasings = np.vstack([by_kind["phrasings"][i] for i in ids])
+        body = np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids])
         return _ModelVectors(
             ids=ids,
             row={entry_id: row for row, entry_id in enumerate(ids)},
-            phrasings=np.vstack([by_kind["phrasings"][i] for i in ids]),
-            body=np.vstack([by_kind["body"].get(i, by_kind["phrasings"][i]) for i in ids]),
+            phrasings=phrasings,
+            body=body,
+            combined=phrasings + body,
         )
 
     def _models(self) -> list[Embedder]:
@@ -723,18 +783,63 @@ class KnowledgeBase:
         return [_row_entry(r) for r in self.store.db["entries"].rows_where(f"id in ({marks})", ids)]
 
 
-def _vector_rows(model: Embedder, entries: Sequence[Entry]) -> list[dict[str, object]]:
-    """``model``'s two vectors of each entry, as entry_vectors rows: its phrasings (title and
-    alternative questions, embedded as questions) and the start of its answer."""
-    if not entries:
-        return []
-    phrasings = model.queries(["\n".join([e.title, *e.questions]) for e in entries])
-    body = model.passages([f"{e.title}\n{e.body[:BODY_CHARS_EMBEDDED]}" for e in entries])
-    return [
-        {"entry_id": e.id, "model": model.name, "kind": kind, "vector": vector.tobytes()}
-        for kind, matrix in (("phrasings", phrasings), ("body", body))
-        for e, vector in zip(entries, matrix, strict=True)
-    ]
+@dataclass(frozen=True)
+class _EmbeddingPlan:
+    """What one model must embed for some entries: the texts it has no vector of yet (by
+    kind and hash), and the vector rows the entries get once they are embedded."""
+
+    model: Embedder
+    wanted: list[tuple[str, str, str]]  # (entry id, kind, text hash)
+    known: dict[str, bytes]  # vectors already in the database, by text hash
+    missing: dict[str, dict[str, str]]  # kind -> {text hash: text}
+
+    def rows(self, made: dict[str, bytes]) -> list[dict[str, object]]:
+        """The entry_vectors rows, from the known vectors and those ``made`` (by hash)."""
+        return [
+            {
+                "entry_id": entry_id,
+                "model": self.model.name,
+                "kind": kind,
+                "vector": self.known.get(text_hash) or made[text_hash],
+                "text_hash": text_hash,
+            }
+            for entry_id, kind, text_hash in self.wanted
+        ]
+
+
+def _embedded_texts(model: Embedder, entry: Entry) -> dict[str, str]:
+    """What ``model`` embeds of ``entry``, by kind: its phrasings (title and alternative
+    questions, embedded as questions) and the start of its answer (as a passage)."""
+    return {
+        "phrasings": "\n".join([entry.title, *entry.questions]),
+        "body": f"{entry.title}\n{entry.body[:BODY_CHARS_EMBEDDED]}",
+    }
+
+
+def _text_hash(model: Embedder, kind: str, text: str) -> str:
+    return hashlib.blake2b(f"{model.name}\0{kind}\0{text}".encode(), digest_size=16).hexdigest()
+
+
+def _embed_plan(plan: _EmbeddingPlan) -> dict[str, bytes]:
+    """Embed the texts ``plan`` is missing; their vectors by text hash. Touches no database,
+    so it may run in another thread."""
+    made: dict[str, bytes] = {}
+    for kind, texts in plan.missing.items():
+        if not texts:
+            continue
+        encode = plan.model.queries if kind == "phrasings" else plan.model.passages
+        matrix = encode(list(texts.values()))
+        made.update((h, v.tobytes()) for h, v in zip(texts, matrix, strict=True))
+    return made
+
+
+def _suggestions(hits: list[Hit], limit: int) -> list[Hit]:
+    """The first ``limit`` of ``hits`` (in ranking order) worth offering, most likely first.
+
+    Chosen by the ranking, shown by confidence: choosing by confidence instead put a right
+    entry among the suggestions less often (development set, docs/benchmarks.md)."""
+    worth = [h for h in hits if h.score >= SUGGESTION_FLOOR][:limit]
+    return sorted(worth, key=lambda h: -h.score)
 
 
 def _similarities(

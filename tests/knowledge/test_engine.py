@@ -227,3 +227,90 @@ def test_an_entry_removed_while_ranking_is_left_out(
     )
     answer = kb.answer("Our brand account got hacked, what now?")
     assert answer.best is not None and answer.best.entry.id == "hacked-account"
+
+
+def _ranked_as(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, scores: dict[str, float]):
+    """Make ``kb`` rank its entries in the order of ``scores``, with these confidences."""
+    from bot.knowledge.engine import _Candidate
+
+    ranked = [_Candidate(entry_id, confidence=score) for entry_id, score in scores.items()]
+    monkeypatch.setattr(kb, "_rank", lambda question: ranked)
+
+
+def test_suggestions_come_most_likely_first(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ranking and the confidence may disagree on the order of the runners-up.
+    _ranked_as(
+        kb,
+        monkeypatch,
+        {"who-may-post": 0.2, "crisis-review": 0.1, "hacked-account": 0.33, "training-hr": 0.25},
+    )
+    answer = kb.answer("anything")
+    assert not answer.answered
+    assert answer.best is not None and answer.best.entry.id == "who-may-post"
+    # The first three by the ranking, shown most likely first.
+    assert [h.score for h in answer.suggestions] == [0.33, 0.2, 0.1]
+    _ranked_as(
+        kb,
+        monkeypatch,
+        {"who-may-post": 0.9, "crisis-review": 0.06, "hacked-account": 0.3, "training-hr": 0.01},
+    )
+    answer = kb.answer("anything")
+    assert answer.answered
+    assert [h.entry.id for h in answer.suggestions] == ["hacked-account", "crisis-review"]
+
+
+def test_a_question_unrelated_to_every_entry_gets_no_suggestions(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.knowledge.engine import UNRELATED_QUESTION
+
+    below = UNRELATED_QUESTION - 0.01
+    _ranked_as(kb, monkeypatch, {"who-may-post": below, "crisis-review": below / 2})
+    answer = kb.answer("anything")
+    assert not answer.answered and answer.suggestions == []
+    assert answer.best is not None  # still kept as the best guess for the manager
+    _ranked_as(kb, monkeypatch, {"who-may-post": below, "crisis-review": UNRELATED_QUESTION})
+    assert [h.entry.id for h in kb.answer("anything").suggestions] == [
+        "crisis-review",
+        "who-may-post",
+    ]
+
+
+def test_an_everyday_question_gets_no_suggestions(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What is the capital of France?")
+    assert not answer.answered and answer.suggestions == []
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled knowledge base, lexical (a one-word query matches many of its entries)."""
+    from bot.config import BUNDLED_KB
+    from bot.knowledge.entry import load_paths
+
+    store = Store(tmp_path_factory.mktemp("bundled") / "kb.db")
+    knowledge_base = KnowledgeBase(store)
+    knowledge_base.import_entries(load_paths([BUNDLED_KB]))
+    yield knowledge_base
+    store.close()
+
+
+@pytest.mark.parametrize("question", ["posten", "wie mag posten", "crisis"])
+def test_a_keyword_many_entries_match_alike_is_not_answered(
+    bundled: KnowledgeBase, question: str
+) -> None:
+    from bot.knowledge.engine import AMBIGUOUS_KEYWORD_CONFIDENCE
+
+    answer = bundled.answer(question)
+    assert not answer.answered, answer
+    assert answer.score <= AMBIGUOUS_KEYWORD_CONFIDENCE
+    assert answer.suggestions  # related entries are still offered
+    scores = [h.score for h in answer.suggestions]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_keyword_one_entry_leads_on_is_answered(bundled: KnowledgeBase) -> None:
+    answer = bundled.answer("boost")
+    assert answer.answered and answer.best is not None
+    assert answer.best.entry.id == "paid-boosting-posts"

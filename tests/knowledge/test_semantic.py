@@ -102,7 +102,7 @@ def test_start_up_embeds_entries_seeded_while_the_layer_was_off(
     lexical.close()
     assert seeded >= 40
     semantic = build_services(
-        settings_from_mapping({"SOCIALBOT_DB": str(db_path), "SOCIALBOT_SEMANTIC": "on"})
+        settings_from_mapping({"SOCIALBOT_DB": str(db_path), "SOCIALBOT_SEMANTIC": "fast"})
     )
     assert semantic.store.db.table("entry_vectors").count == 2 * seeded
     semantic.close()
