@@ -446,3 +446,29 @@ def m010_escalations(db: Database) -> None:
     db.table("lesson_drafts").create_index(["source"], unique=True)
     db.table("outbox").add_column("update_of", str)
     db.table("outbox").create_index(["update_of"])
+
+
+@migrations()
+def m011_lessons(db: Database) -> None:
+    """Lessons learned reviewed by the conversation manager: a draft gains what happened,
+    tags, an optional pilot, and its review (who, when, the reason of a rejection, the
+    knowledge-base entry it became) and when it was offered for review. Subscribers to the weekly digest by DM."""
+    drafts = db.table("lesson_drafts")
+    for column, kind in (
+        ("happened", str),
+        ("tags", str),
+        ("pilot_id", int),
+        ("reviewed_by", str),
+        ("reviewed_at", str),
+        ("reason", str),
+        ("entry_id", str),
+        ("offered_at", str),
+    ):
+        if column not in drafts.columns_dict:
+            drafts.add_column(column, kind)
+    drafts.create_index(["state", "reviewed_at"], if_not_exists=True)
+    db.table("digest_subscriptions").create(
+        {"user_id": str, "lang": str, "subscribed_at": str},
+        pk="user_id",
+        not_null={"subscribed_at"},
+    )

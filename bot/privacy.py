@@ -135,11 +135,17 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     ),
     PersonalData(
         "lesson_drafts",
-        "lessons learned saved from a resolved escalation or a closed pilot, and who "
-        "submitted them, until they are reviewed",
-        people=("submitted_by",),
-        mentions=("title", "body", "source"),
+        "lessons learned written with /lesson, saved from a resolved escalation or a closed "
+        "pilot: who submitted them, who reviewed them and why one was rejected (an approved "
+        "lesson lives on as a knowledge-base entry owned by its submitter)",
+        people=("submitted_by", "reviewed_by"),
+        mentions=("title", "body", "source", "happened", "reason"),
         dated_by="created_at",
+    ),
+    PersonalData(
+        "digest_subscriptions",
+        "who asked for the weekly digest by DM (App Home); kept until they stop it",
+        people=("user_id",),
     ),
     PersonalData(
         "taught_phrasings",

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.digest import DigestService
 from bot.escalations import EscalationService
 from bot.intake import Intake
+from bot.lessons import Lessons
 from bot.outbox import Outbox
 from bot.privacy import Privacy
 from bot.scheduler import Job
 
 
 def scheduled_jobs(
-    outbox: Outbox, intake: Intake, privacy: Privacy, escalations: EscalationService
+    outbox: Outbox,
+    intake: Intake,
+    privacy: Privacy,
+    escalations: EscalationService,
+    lessons: Lessons,
+    digest: DigestService,
+    lang: str,
 ) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
 
@@ -54,6 +62,31 @@ def scheduled_jobs(
             run=escalation_deadlines,
             description="Re-notify the conversation managers of escalations not acknowledged "
             "by their deadline (then the backup too; at most 3 times).",
+            missed="run_once",
+        ),
+        Job(
+            name="lesson-offers",
+            cron="* * * * *",
+            run=lambda slot: f"{lessons.offer_pending()} lesson draft(s) offered for review",
+            description="Offer lesson drafts from any source (a resolved escalation, a closed "
+            "pilot) to the conversation manager by DM, once each.",
+            missed="run_once",
+        ),
+        Job(
+            name="kb-stale",
+            cron="0 10 * * 1",
+            run=lambda slot: f"{lessons.remind_stale(lang)} stale-entry reminder(s) enqueued",
+            description="DM each owner (or the conversation manager) the entries not verified "
+            "for KB_STALE_DAYS days, with a Still correct button; once per person per week.",
+            missed="run_once",
+        ),
+        Job(
+            name="weekly-digest",
+            cron=digest.schedule,
+            run=digest.run,
+            description="Post the weekly digest to DIGEST_CHANNEL (and subscribers by DM) at "
+            "DIGEST_SCHEDULE; once per week and channel; a missed one once, late, until the "
+            "next is due.",
             missed="run_once",
         ),
     ]

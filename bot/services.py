@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.crisis import CrisisCheck
+from bot.digest import DigestMessages, DigestService, MarkdownDigest
 from bot.db import Store
 from bot.errors import ConfigError
 from bot.escalations import EscalationService, Routing
@@ -18,6 +19,7 @@ from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
+from bot.lessons import LessonMessages, Lessons, TextMessages
 from bot.outbox import Outbox
 from bot.privacy import Privacy
 from bot.questions import Clock, QuestionService, utc_now
@@ -53,6 +55,8 @@ class Services:
     privacy: Privacy
     escalations: EscalationService
     crisis: CrisisCheck
+    lessons: Lessons
+    digest: DigestService
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -69,12 +73,16 @@ def build_services(
     clock: Clock = utc_now,
     models: bool = True,
     backfill: bool = True,
+    lesson_messages: LessonMessages | None = None,
+    digest_messages: DigestMessages | None = None,
 ) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries.
 
     With ``models=False`` no semantic model is loaded and no vectors are made, for commands
     that only read entries; the next command that answers embeds what is missing. With
-    ``backfill=False`` missing vectors are left for :func:`start_backfill`.
+    ``backfill=False`` missing vectors are left for :func:`start_backfill`. The messages
+    about lessons and the digest are rendered by ``lesson_messages`` and ``digest_messages``
+    (the Slack edge's Block Kit); without them, as plain text.
     """
     store = Store(settings.db_path, settings.db_source)
     embedder, reranker = load_models(settings.semantic if models else "off")
@@ -101,7 +109,31 @@ def build_services(
     escalations = EscalationService(
         store, questions, routing(settings), settings.default_lang, clock
     )
-    jobs = scheduled_jobs(outbox, intake, privacy, escalations)
+    teaching = Teaching(store, kb, clock)
+    lessons = Lessons(
+        store,
+        kb,
+        teaching,
+        settings.conversation_managers,
+        clock,
+        lesson_messages or TextMessages(),
+        settings.kb_stale_days,
+        settings.zone,
+    )
+    digest = DigestService(
+        store,
+        teaching,
+        clock,
+        settings.zone,
+        settings.digest_channel,
+        settings.digest_schedule,
+        settings.digest_lang,
+        settings.kb_stale_days,
+        digest_messages or MarkdownDigest(),
+    )
+    jobs = scheduled_jobs(
+        outbox, intake, privacy, escalations, lessons, digest, settings.digest_lang
+    )
     return Services(
         settings=settings,
         store=store,
@@ -110,10 +142,12 @@ def build_services(
         intake=intake,
         outbox=outbox,
         scheduler=Scheduler(store, jobs, settings.zone, clock),
-        teaching=Teaching(store, kb, clock),
+        teaching=teaching,
         privacy=privacy,
         escalations=escalations,
         crisis=CrisisCheck(settings.crisis_words, kb, settings.crisis_playbook),
+        lessons=lessons,
+        digest=digest,
     )
 
 
