@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from bot.db import Store
 from bot.errors import InvalidInput
-from bot.i18n import t
+from bot.i18n import MESSAGES, t
 from bot.lessons import iso_week
 from bot.outbox import Message, enqueue
 from bot.scheduler import slots_after
@@ -213,7 +213,7 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
         counts = {s: pilots.by_status.get(s, 0) for s in ("green", "amber", "red")}
         lines = [t("digest_pilot_counts", lang, active=pilots.active, **counts)]
         if pilots.flagships:
-            flags = _listed([f"{name} ({status})" for name, status in pilots.flagships])
+            flags = _listed([f"{name} ({_word(status, lang)})" for name, status in pilots.flagships])
             lines.append(t("digest_flagships", lang, list=flags))
         if pilots.alerts:
             lines.append(t("digest_over_budget", lang, list=_listed(pilots.alerts)))
@@ -224,13 +224,13 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
     if esc is not None:
         lines = []
         if esc.total:
-            by = ", ".join(f"{n} {s}" for s, n in esc.by_severity.items())
+            by = ", ".join(f"{n} {_word(s, lang)}" for s, n in esc.by_severity.items())
             median = none if esc.median_ack_minutes is None else _minutes(esc.median_ack_minutes)
             lines.append(
                 t("digest_escalation_counts", lang, total=esc.total, by_severity=by, median=median)
             )
         if esc.still_open:
-            opened = _listed([f"{key} ({severity})" for key, severity in esc.still_open])
+            opened = _listed([f"{key} ({_word(sev, lang)})" for key, sev in esc.still_open])
             lines.append(t("digest_still_open", lang, list=opened))
         out.append((t("digest_escalations", lang), lines))
     q = digest.questions
@@ -614,6 +614,12 @@ def _minutes(minutes: float) -> str:
     if minutes < 90:
         return f"{round(minutes)} min"
     return f"{minutes / 60:.1f} h"
+
+
+def _word(value: str, lang: str) -> str:
+    """A pilot status or escalation severity in ``lang`` (an unknown one as stored)."""
+    key = f"digest_{value}"
+    return t(key, lang) if key in MESSAGES else value
 
 
 def _is_user(value: str) -> bool:

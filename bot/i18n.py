@@ -517,6 +517,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "digest_chart_answered": {"nl": "beantwoord", "en": "answered"},
     "digest_chart_burn": {"nl": "pilotbudget besteed (€)", "en": "pilot budget spent (€)"},
     "digest_none": {"nl": "–", "en": "–"},
+    "digest_green": {"nl": "groen", "en": "green"},
+    "digest_amber": {"nl": "oranje", "en": "amber"},
+    "digest_red": {"nl": "rood", "en": "red"},
+    "digest_crisis": {"nl": "crisis", "en": "crisis"},
+    "digest_high": {"nl": "hoog", "en": "high"},
+    "digest_normal": {"nl": "normaal", "en": "normal"},
 }
 
 
