@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import json
 import os
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from bot.digest import (
 from bot.errors import InvalidInput
 from bot.knowledge import KnowledgeBase
 from bot.lessons import LessonForm, Lessons, TextMessages
+from bot.scheduler import Job, Scheduler
 from bot.teaching import Teaching
 from tests.conftest import ManualClock
 from tests.pilots_schema import create_pilot_tables
@@ -220,3 +222,77 @@ def test_the_job_marks_a_late_digest_and_skips_a_week_older_than_the_next(
     clock.now = (slot + dt.timedelta(days=7, minutes=1)).astimezone(dt.UTC)
     assert "skipped" in service(kb, clock).run(slot - dt.timedelta(days=7))
     assert keys(kb.store)[-1] == "digest-chart:CDIGEST:2026-W48"
+
+
+def digest_job(digests: DigestService) -> Job:
+    return Job("weekly-digest", digests.schedule, digests.run, "t", missed="run_once")
+
+
+def posted(store: Store) -> list[tuple[str, str]]:
+    return store.db.execute(
+        "select key, created_at from outbox where route = 'post' order by id"
+    ).fetchall()
+
+
+def test_the_digest_posts_once_at_monday_nine_local_time_across_dst(kb: KnowledgeBase) -> None:
+    # Summer time ends on Sunday 2026-10-25: 09:00 is 07:00 UTC before, 08:00 UTC after.
+    clock = ManualClock(dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC))
+    scheduler = Scheduler(kb.store, [digest_job(service(kb, clock))], ZONE, clock)
+    scheduler.tick()  # first sight
+    moments = []
+    while clock.now < dt.datetime(2026, 11, 3, tzinfo=dt.UTC):
+        clock.advance(15 * 60)
+        if scheduler.tick():
+            moments.append(clock.now.isoformat())
+    assert moments == ["2026-10-19T07:00:00+00:00", "2026-10-26T08:00:00+00:00",
+                       "2026-11-02T08:00:00+00:00"]  # fmt: skip
+    assert [key for key, _ in posted(kb.store)] == [
+        "digest:CDIGEST:2026-W42", "digest:CDIGEST:2026-W43", "digest:CDIGEST:2026-W44"
+    ]  # fmt: skip
+
+
+def test_two_processes_at_the_slot_post_once(kb: KnowledgeBase) -> None:
+    slot = dt.datetime(2026, 11, 30, 9, 0, tzinfo=ZONE)
+    clock = ManualClock(slot.astimezone(dt.UTC) - dt.timedelta(minutes=1))
+    other = Store(kb.store.path)
+    try:
+        schedulers = [
+            Scheduler(store, [digest_job(service(kb, clock))], ZONE, clock)
+            for store in (kb.store, other)
+        ]
+        schedulers[0].tick()
+        clock.now = slot.astimezone(dt.UTC)
+        start = threading.Barrier(2)
+
+        def tick(scheduler: Scheduler) -> None:
+            start.wait()
+            scheduler.tick()
+            scheduler.store.close_thread_connection()
+
+        threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for scheduler in schedulers:  # and a restart a moment later
+            clock.advance(30)
+            scheduler.tick()
+    finally:
+        other.close()
+    assert [key for key, _ in posted(kb.store)] == ["digest:CDIGEST:2026-W48"]
+
+
+def test_down_at_the_slot_it_posts_once_late_and_never_an_older_week(kb: KnowledgeBase) -> None:
+    before = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
+    clock = ManualClock(before)
+    Scheduler(kb.store, [digest_job(service(kb, clock))], ZONE, clock).tick()  # then it stops
+    # Down over two Mondays (11-23 and 11-30); back on Tuesday 12-01 at 10:00.
+    clock.now = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+    restarted = Scheduler(kb.store, [digest_job(service(kb, clock))], ZONE, clock)
+    assert restarted.tick() == ["weekly-digest"]
+    clock.advance(60)
+    assert restarted.tick() == []
+    (key, _), = posted(kb.store)
+    assert key == "digest:CDIGEST:2026-W48"  # the latest week only; W47 is not posted
+    content = json.loads(kb.store.db.execute("select content from outbox").fetchone()[0])
+    assert "Later verstuurd dan gepland (2026-11-30 09:00)" in content["text"]
