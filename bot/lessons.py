@@ -236,6 +236,16 @@ class Lessons:
         ).fetchall()
         return [_draft(row) for row in rows]
 
+    def pilot_choices(self) -> list[tuple[int, str]] | None:
+        """Active pilots (id, name) for the modal's picker; None where there is no pilots
+        table (before the pilots are installed): the modal leaves the field out."""
+        if "pilots" not in self.store.db.table_names():
+            return None
+        rows = self.store.db.execute(
+            "select id, name from pilots where state = 'active' order by name_key limit 99"
+        ).fetchall()
+        return [(int(pilot_id), str(name)) for pilot_id, name in rows]
+
     def approve(self, draft_id: int, by: str) -> tuple[LessonDraft, Entry]:
         """Make draft ``draft_id`` a knowledge-base entry at once (owner: its submitter,
         updated today) and tell the submitter, in one transaction. Raise NotFound for a

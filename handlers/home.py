@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.services import Services
 from handlers.blocks import home_view
 from handlers.lazy import ack_only, after_ack
+from handlers.lesson_blocks import subscription_blocks
 from handlers.teaching_blocks import to_teach_blocks
 
 
@@ -30,9 +31,10 @@ def register(app: App, services: Services) -> None:
 
 def publish(client: WebClient, services: Services, user: str, manager: bool) -> None:
     """Publish ``user``'s App Home; a conversation manager also sees the last 7 days and
-    the to-teach list."""
+    the to-teach list. Everyone can subscribe to the weekly digest by DM."""
     lang = services.settings.default_lang
     stats = services.questions.weekly_stats() if manager else None
     extra = to_teach_blocks(services.teaching.to_teach(), lang) if manager else []
+    extra = subscription_blocks(services.lessons.subscribed(user), lang) + extra
     view = home_view(lang, services.questions.recent(user), stats, extra)
     client.views_publish(user_id=user, view=view)

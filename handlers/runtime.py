@@ -37,6 +37,7 @@ from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
 from handlers.doctor import SlackProbe
+from handlers.lesson_blocks import SlackLessonMessages
 from handlers.replies import SlackReplies, taught_dm
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
 from handlers.transport import SlackTransport
@@ -54,6 +55,13 @@ def taught_dm_renderer() -> Render:
     """The Slack DM that tells an asker their question was taught (for `socialbot kb teach`,
     which puts it in the outbox for `socialbot serve` to send)."""
     return taught_dm
+
+
+def slack_services(settings: Settings, **options: Any) -> Services:
+    """The services with the messages about lessons and the digest rendered in Block Kit
+    (``options`` as for :func:`bot.services.build_services`)."""
+    messages = SlackLessonMessages()
+    return build_services(settings, lesson_messages=messages, digest_messages=messages, **options)
 
 
 def doctor_probe(settings: Settings) -> SlackProbe:
@@ -80,7 +88,7 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
     """
     settings.require_slack(mode)
     configure_logging(settings.log_level, settings.secrets)
-    services = build_services(settings, backfill=False)
+    services = slack_services(settings, backfill=False)
     try:
         require_writable(services.store)
         client = slack_client(settings)
@@ -131,7 +139,7 @@ def worker_process(settings: Settings, tuning: Tuning, stop: Event) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings.log_level, settings.secrets)
     _lower_priority()
-    services = build_services(settings, seed=False)
+    services = slack_services(settings, seed=False)
     keep_vectors_complete(services.kb)  # a worker answers: it notices missing vectors
     stopping = threading.Event()  # the worker's threads wait on a thread event
     threading.Thread(target=_relay_stop, args=(stop, stopping), daemon=True).start()

@@ -21,15 +21,19 @@ def test_manifest_matches_the_listeners() -> None:
         "app_mention",
         "message.im",
     ]
-    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask", "/escalate"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [
+        "/ask",
+        "/escalate",
+        "/lesson",
+    ]
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "escalate_message")
     # The scopes, in the manifest's order, are those `socialbot doctor` checks the token for.
     assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
-    assert {"chat:write", "commands", "im:history", "users:read"} <= set(SCOPES)
+    assert {"chat:write", "commands", "im:history", "users:read", "files:write"} <= set(SCOPES)
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/escalate"',
-                  '"escalate_message"'):  # fmt: skip
+                  '"escalate_message"', '"/lesson"'):  # fmt: skip
         assert event in handlers
 
 
