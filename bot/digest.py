@@ -300,12 +300,14 @@ def chart_png(digest: Digest) -> bytes:
     axes.bar([x + 0.2 for x in positions], [p.answered for p in digest.chart], 0.4,
              label=t("digest_chart_answered", lang), color="#2e6da4")  # fmt: skip
     axes.set_xticks(positions, weeks, fontsize=8)
+    axes.set_ylim(0, max([1, *(p.asked for p in digest.chart)]) * 1.2)
     axes.set_title(t("digest_chart_title", lang), fontsize=10)
     handles, labels = axes.get_legend_handles_labels()
     if any(p.burn_cents is not None for p in digest.chart):
         burn = figure.axes[0].twinx()
         burn.plot(positions, [(p.burn_cents or 0) / 100 for p in digest.chart], color="#d9822b",
                   marker="o", label=t("digest_chart_burn", lang))  # fmt: skip
+        burn.set_ylim(bottom=0)
         more_handles, more_labels = burn.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
     axes.legend(handles, labels, fontsize=7, loc="upper left")
