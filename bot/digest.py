@@ -45,6 +45,8 @@ SILENT_DAYS = 14
 ALERT_SHARE = 0.8
 # Items listed per line at most (the rest is counted).
 LIST_ITEMS = 5
+# Lessons listed at most (the digest stays concise; the rest is counted).
+LESSON_LINES = 10
 # A digest sent this long after its slot says that it is late.
 LATE_AFTER = dt.timedelta(minutes=30)
 
@@ -205,8 +207,10 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
               who=style.person(lesson.who),
               ask=f"{t('digest_ask', lang)}: " + style.code(f"/ask {lesson.title}"))
             .replace(f"*{lesson.title}*", bold(lesson.title))
-            for lesson in digest.lessons
+            for lesson in digest.lessons[:LESSON_LINES]
         ]  # fmt: skip
+        if len(digest.lessons) > LESSON_LINES:
+            lines.append(t("digest_more", lang, count=len(digest.lessons) - LESSON_LINES))
         out.append((t("digest_lessons", lang), lines))
     pilots = digest.pilots
     if pilots is not None and (pilots.active or pilots.alerts or pilots.silent):

@@ -476,6 +476,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "*{title}*: {summary} ({who}) · {ask}",
     },
     "digest_ask": {"nl": "vraag ernaar", "en": "ask about it"},
+    "digest_more": {"nl": "… en nog {count}", "en": "… and {count} more"},
     "digest_pilots": {"nl": "Pilots", "en": "Pilots"},
     "digest_pilot_counts": {
         "nl": "{active} actief: {green} groen, {amber} oranje, {red} rood",

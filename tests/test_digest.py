@@ -12,11 +12,15 @@ import pytest
 
 from bot.db import Store
 from bot.digest import (
+    MARKDOWN,
+    Digest,
     DigestService,
+    LessonLine,
     MarkdownDigest,
     build_digest,
     chart_png,
     parse_week,
+    sections,
     to_markdown,
     week_bounds,
     week_for,
@@ -296,3 +300,10 @@ def test_down_at_the_slot_it_posts_once_late_and_never_an_older_week(kb: Knowled
     assert key == "digest:CDIGEST:2026-W48"  # the latest week only; W47 is not posted
     content = json.loads(kb.store.db.execute("select content from outbox").fetchone()[0])
     assert "Later verstuurd dan gepland (2026-11-30 09:00)" in content["text"]
+
+
+def test_a_long_week_of_lessons_stays_concise() -> None:
+    lines = tuple(LessonLine(f"Les {i}", "x", "U1", f"les-{i}") for i in range(13))
+    digest = Digest("2026-W48", dt.date(2026, 11, 23), dt.date(2026, 11, 29), "en", 180, lines)
+    ((heading, shown),) = sections(digest, MARKDOWN)
+    assert heading == "Lessons learned" and len(shown) == 11 and shown[-1] == "… and 3 more"
