@@ -27,6 +27,8 @@ import click
 from bot import __version__
 from bot.backup import backup
 from bot.config import USER_ID, ServeMode, Settings, database_path, load_settings
+from bot.digest import chart_png
+from bot.digest import to_markdown as digest_markdown
 from bot.doctor import SlackProbe
 from bot.doctor import render as render_checks
 from bot.doctor import run as run_doctor
@@ -35,10 +37,9 @@ from bot.escalations import Detail, Escalation, parse_reference
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
+from bot.lessons import drafts as lesson_drafts
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
-from bot.digest import chart_png, to_markdown
-from bot.lessons import drafts as lesson_drafts
 from bot.questions import small_talk
 from bot.scheduler import JobState
 from bot.services import Services, build_services
@@ -795,17 +796,33 @@ def jobs_run(run: _Run, name: str) -> None:
         "crontab line: 0 9 * * 1 socialbot digest --post",
     )
 )
-@click.option("--preview", "mode", flag_value="preview", default=True,
-              help="Print the digest as Markdown (the default); the chart is written to "
-              "digest-WEEK.png in the current folder.")  # fmt: skip
-@click.option("--post", "mode", flag_value="post",
-              help="Post it to DIGEST_CHANNEL now (and to subscribers by DM), once per week.")  # fmt: skip
-@click.option("--week", metavar="YYYY-Www",
-              help="The ISO week, e.g. 2026-W48 (default: the week a digest sent today covers: "
-              "on a Monday, the week before).")  # fmt: skip
+@click.option(
+    "--preview",
+    "mode",
+    flag_value="preview",
+    default=True,
+    help="Print the digest as Markdown (the default); the chart is written to "
+    "digest-WEEK.png in the current folder.",
+)
+@click.option(
+    "--post",
+    "mode",
+    flag_value="post",
+    help="Post it to DIGEST_CHANNEL now (and to subscribers by DM), once per week.",
+)
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="The ISO week, e.g. 2026-W48 (default: the week a digest sent today covers: "
+    "on a Monday, the week before).",
+)
 @click.option("--force", is_flag=True, help="With --post: post again, even if posted already.")
-@click.option("--chart", "chart_path", type=click.Path(dir_okay=False, writable=True),
-              help="With --preview: where to write the chart (default digest-WEEK.png).")  # fmt: skip
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="With --preview: where to write the chart (default digest-WEEK.png).",
+)
 @click.pass_obj
 def digest(run: _Run, mode: str, week: str | None, force: bool, chart_path: str | None) -> None:
     """The weekly digest: preview it, or post it now.
@@ -823,8 +840,10 @@ def digest(run: _Run, mode: str, week: str | None, force: bool, chart_path: str 
         if mode == "post":
             posted = services.digest.post(week, force=force)
             if posted.enqueued:
-                print(f"digest {posted.week}: queued for {run.config.digest_channel}; "
-                      f"{posted.dms} DM(s) to subscribers")  # fmt: skip
+                print(
+                    f"digest {posted.week}: queued for {run.config.digest_channel}; "
+                    f"{posted.dms} DM(s) to subscribers"
+                )
             else:
                 print(f"digest {posted.week}: posted already (use --force to post it again)")
             return
@@ -832,7 +851,7 @@ def digest(run: _Run, mode: str, week: str | None, force: bool, chart_path: str 
     path = chart_path or f"digest-{built.week}.png"
     with open(path, "wb") as file:
         file.write(chart_png(built))
-    print(to_markdown(built))
+    print(digest_markdown(built))
     print(f"socialbot: chart written to {path}", file=sys.stderr)
 
 
@@ -841,7 +860,9 @@ def lessons() -> None:
     """Lessons learned: the drafts and their review."""
 
 
-@lessons.command("list", epilog=_examples("socialbot lessons list", "socialbot lessons list --json"))
+@lessons.command(
+    "list", epilog=_examples("socialbot lessons list", "socialbot lessons list --pending --json")
+)
 @click.option("--pending", is_flag=True, help="Only drafts waiting for review.")
 @_json_option
 @click.pass_obj
@@ -863,8 +884,10 @@ def lessons_list(run: _Run, pending: bool, as_json: bool) -> None:
     for draft in found:
         when = _local(draft.created_at, run.config.zone, "?")
         became = f" → {draft.entry_id}" if draft.entry_id else ""
-        print(f"{draft.id:>5}  {draft.state:<8}  {when}  {draft.submitted_by:<11}  "
-              f"{draft.source:<20}  {draft.title}{became}")  # fmt: skip
+        print(
+            f"{draft.id:>5}  {draft.state:<8}  {when}  {draft.submitted_by:<11}  "
+            f"{draft.source:<20}  {draft.title}{became}"
+        )
 
 
 @cli.command(
@@ -995,6 +1018,8 @@ def privacy_forget(run: _Run, user_id: str) -> None:
             "another process kept the write-ahead log from being emptied: old pages may "
             "still hold the id; run `socialbot privacy forget` again"
         )
+
+
 @cli.group(
     epilog=_examples("socialbot escalations list --open", "socialbot escalations show ESC-42")
 )

@@ -231,7 +231,9 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         api_url += "/"
     digest_lang = get("DIGEST_LANG", lang).lower()
     if digest_lang not in LANGUAGES:
-        raise ConfigError("DIGEST_LANG", f"must be one of {', '.join(LANGUAGES)}, got {digest_lang!r}")
+        raise ConfigError(
+            "DIGEST_LANG", f"must be one of {', '.join(LANGUAGES)}, got {digest_lang!r}"
+        )
     digest_schedule = _schedule("DIGEST_SCHEDULE", get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE))
     db_path = database_path(get("SOCIALBOT_DB", DEFAULT_DB), "SOCIALBOT_DB")
     kb_dir = Path(get("SOCIALBOT_KB_DIR", str(BUNDLED_KB))).expanduser()

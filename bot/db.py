@@ -452,7 +452,8 @@ def m010_escalations(db: Database) -> None:
 def m011_lessons(db: Database) -> None:
     """Lessons learned reviewed by the conversation manager: a draft gains what happened,
     tags, an optional pilot, and its review (who, when, the reason of a rejection, the
-    knowledge-base entry it became) and when it was offered for review. Subscribers to the weekly digest by DM."""
+    knowledge-base entry it became) and when it was offered for review. Subscribers to the
+    weekly digest by DM."""
     drafts = db.table("lesson_drafts")
     for column, kind in (
         ("happened", str),

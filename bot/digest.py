@@ -203,12 +203,16 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     if digest.lessons:
         lines = [
-            t("digest_lesson", lang, title=lesson.title, summary=lesson.summary,
-              who=style.person(lesson.who),
-              ask=f"{t('digest_ask', lang)}: " + style.code(f"/ask {lesson.title}"))
-            .replace(f"*{lesson.title}*", bold(lesson.title))
+            t(
+                "digest_lesson",
+                lang,
+                title=lesson.title,
+                summary=lesson.summary,
+                who=style.person(lesson.who),
+                ask=f"{t('digest_ask', lang)}: " + style.code(f"/ask {lesson.title}"),
+            ).replace(f"*{lesson.title}*", bold(lesson.title))
             for lesson in digest.lessons[:LESSON_LINES]
-        ]  # fmt: skip
+        ]
         if len(digest.lessons) > LESSON_LINES:
             lines.append(t("digest_more", lang, count=len(digest.lessons) - LESSON_LINES))
         out.append((t("digest_lessons", lang), lines))
@@ -217,7 +221,9 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
         counts = {s: pilots.by_status.get(s, 0) for s in ("green", "amber", "red")}
         lines = [t("digest_pilot_counts", lang, active=pilots.active, **counts)]
         if pilots.flagships:
-            flags = _listed([f"{name} ({_word(status, lang)})" for name, status in pilots.flagships])
+            flags = _listed(
+                [f"{name} ({_word(status, lang)})" for name, status in pilots.flagships]
+            )
             lines.append(t("digest_flagships", lang, list=flags))
         if pilots.alerts:
             lines.append(t("digest_over_budget", lang, list=_listed(pilots.alerts)))
@@ -240,23 +246,30 @@ def sections(digest: Digest, style: Style) -> list[tuple[str, list[str]]]:
     q = digest.questions
     if q is not None:
         lines = [
-            t("digest_question_counts", lang, asked=q.asked, answered=_share(q.answered, q.asked),
-              helpful=_share(q.helpful, q.rated))
-        ]  # fmt: skip
+            t(
+                "digest_question_counts",
+                lang,
+                asked=q.asked,
+                answered=_share(q.answered, q.asked),
+                helpful=_share(q.helpful, q.rated),
+            )
+        ]
         if q.topics:
             topics = _listed([f"{tag} ({n})" for tag, n in q.topics])
             lines.append(t("digest_topics", lang, list=topics))
         if q.taught_questions or q.taught_phrasings:
-            lines.append(t("digest_taught", lang, questions=q.taught_questions,
-                           phrasings=q.taught_phrasings))  # fmt: skip
+            lines.append(
+                t("digest_taught", lang, questions=q.taught_questions, phrasings=q.taught_phrasings)
+            )
         if q.to_teach:
             teach = _listed([f"“{_short(text, 60)}” ({n}×)" for text, n in q.to_teach])
             lines.append(t("digest_to_teach", lang, list=teach))
         out.append((t("digest_questions", lang), lines))
     kb = digest.kb
     if kb is not None:
-        lines = [t("digest_kb_counts", lang, new=len(kb.new), stale=kb.stale,
-                   days=digest.stale_days)]  # fmt: skip
+        lines = [
+            t("digest_kb_counts", lang, new=len(kb.new), stale=kb.stale, days=digest.stale_days)
+        ]
         if kb.new:
             lines.append(_listed([f"{title} ({style.code(i)})" for i, title in kb.new]))
         out.append((t("digest_kb", lang), lines))
@@ -270,8 +283,9 @@ def title(digest: Digest) -> str:
 
 def period(digest: Digest) -> str:
     """The days it covers."""
-    return t("digest_period", digest.lang, start=digest.start.isoformat(),
-             end=digest.end.isoformat())  # fmt: skip
+    return t(
+        "digest_period", digest.lang, start=digest.start.isoformat(), end=digest.end.isoformat()
+    )
 
 
 def to_markdown(digest: Digest, late: str | None = None) -> str:
@@ -299,18 +313,33 @@ def chart_png(digest: Digest) -> bytes:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = list(range(len(weeks)))
-    axes.bar([x - 0.2 for x in positions], [p.asked for p in digest.chart], 0.4,
-             label=t("digest_chart_asked", lang), color="#9bb7d4")  # fmt: skip
-    axes.bar([x + 0.2 for x in positions], [p.answered for p in digest.chart], 0.4,
-             label=t("digest_chart_answered", lang), color="#2e6da4")  # fmt: skip
+    axes.bar(
+        [x - 0.2 for x in positions],
+        [p.asked for p in digest.chart],
+        0.4,
+        label=t("digest_chart_asked", lang),
+        color="#9bb7d4",
+    )
+    axes.bar(
+        [x + 0.2 for x in positions],
+        [p.answered for p in digest.chart],
+        0.4,
+        label=t("digest_chart_answered", lang),
+        color="#2e6da4",
+    )
     axes.set_xticks(positions, weeks, fontsize=8)
     axes.set_ylim(0, max([1, *(p.asked for p in digest.chart)]) * 1.2)
     axes.set_title(t("digest_chart_title", lang), fontsize=10)
     handles, labels = axes.get_legend_handles_labels()
     if any(p.burn_cents is not None for p in digest.chart):
         burn = figure.axes[0].twinx()
-        burn.plot(positions, [(p.burn_cents or 0) / 100 for p in digest.chart], color="#d9822b",
-                  marker="o", label=t("digest_chart_burn", lang))  # fmt: skip
+        burn.plot(
+            positions,
+            [(p.burn_cents or 0) / 100 for p in digest.chart],
+            color="#d9822b",
+            marker="o",
+            label=t("digest_chart_burn", lang),
+        )
         burn.set_ylim(bottom=0)
         more_handles, more_labels = burn.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
@@ -403,12 +432,18 @@ class DigestService:
         dms = 0
         with self.store.transaction() as db:
             about = f"digest {digest.week}"
-            enqueued = enqueue(db, key, self._message("digest", "post", self.channel, content,
-                                                      about), now)  # fmt: skip
+            enqueued = enqueue(
+                db, key, self._message("digest", "post", self.channel, content, about), now
+            )
             if enqueued:
-                enqueue(db, f"digest-chart:{self.channel}:{digest.week}{suffix}",
-                        self._message("digest_chart", "upload", self.channel, chart,
-                                      f"chart of {about}"), now)  # fmt: skip
+                enqueue(
+                    db,
+                    f"digest-chart:{self.channel}:{digest.week}{suffix}",
+                    self._message(
+                        "digest_chart", "upload", self.channel, chart, f"chart of {about}"
+                    ),
+                    now,
+                )
             for (user,) in db.execute("select user_id from digest_subscriptions").fetchall():
                 message = self._message("digest", "post", user, content, f"{about} for {user}")
                 dms += enqueue(db, f"digest:{user}:{digest.week}{suffix}", message, now)
@@ -434,8 +469,15 @@ class DigestService:
         self, kind: str, route: Any, channel: str, content: dict[str, Any], about: str
     ) -> Message:
         user = channel if _is_user(channel) else ""
-        return Message(kind=kind, route=route, channel=channel, content=content,
-                       lang=self.lang, about=about, user_id=user)  # fmt: skip
+        return Message(
+            kind=kind,
+            route=route,
+            channel=channel,
+            content=content,
+            lang=self.lang,
+            about=about,
+            user_id=user,
+        )
 
 
 def _lessons(db: Database, since: str, until: str) -> tuple[LessonLine, ...]:
@@ -444,8 +486,10 @@ def _lessons(db: Database, since: str, until: str) -> tuple[LessonLine, ...]:
         "and reviewed_at >= ? and reviewed_at < ? order by reviewed_at, id",
         [since, until],
     ).fetchall()
-    return tuple(LessonLine(title, _first_line(body), who or "", entry or "")
-                 for title, body, who, entry in rows)  # fmt: skip
+    return tuple(
+        LessonLine(title, _first_line(body), who or "", entry or "")
+        for title, body, who, entry in rows
+    )
 
 
 def _pilots(db: Database, until: str, end: dt.datetime) -> PilotSection:
@@ -532,8 +576,9 @@ def _questions(
     if not (asked or rated or taught_q or taught_p or to_teach):
         return None
     top = tuple(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-    return QuestionSection(asked, answered, helpful, rated, top, taught_q, taught_p,
-                           tuple(to_teach))  # fmt: skip
+    return QuestionSection(
+        asked, answered, helpful, rated, top, taught_q, taught_p, tuple(to_teach)
+    )
 
 
 def _kb(db: Database, start: dt.date, end: dt.date, stale_days: int) -> KbSection | None:
@@ -579,8 +624,9 @@ def _chart(db: Database, week: str, zone: ZoneInfo, pilots: bool) -> tuple[WeekP
                 "where created_at >= ? and created_at < ?",
                 [_utc(since), _utc(until)],
             ).fetchone()
-        points.append(WeekPoint(name, asked + (old_asked or 0), answered + (old_answered or 0),
-                                burn))  # fmt: skip
+        points.append(
+            WeekPoint(name, asked + (old_asked or 0), answered + (old_answered or 0), burn)
+        )
     return tuple(points)
 
 

@@ -457,7 +457,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "digest_unsubscribe": {"nl": "Geen digest meer per DM", "en": "Stop the digest by DM"},
     "digest_home": {
         "nl": "*Wekelijkse digest*: de geleerde lessen, pilots, escalaties en vragen van de week.",
-        "en": "*Weekly digest*: the lessons learned, pilots, escalations and questions of the week.",
+        "en": "*Weekly digest*: the lessons learned, pilots, escalations and questions of the "
+        "week.",
     },
     # The weekly digest (bot/digest.py)
     "digest_title": {"nl": "Weekoverzicht {week}", "en": "Weekly digest {week}"},

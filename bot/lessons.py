@@ -123,9 +123,7 @@ class TextMessages:
         return {"text": t("lesson_approved_dm", draft.lang, title=draft.title)}
 
     def rejected(self, draft: LessonDraft) -> dict[str, Any]:
-        return {
-            "text": t("lesson_rejected_dm", draft.lang, title=draft.title, reason=draft.reason)
-        }
+        return {"text": t("lesson_rejected_dm", draft.lang, title=draft.title, reason=draft.reason)}
 
     def stale(self, entries: Sequence[Entry], lang: str, days: int) -> dict[str, Any]:
         titles = ", ".join(e.title for e in entries)
@@ -197,9 +195,7 @@ class Lessons:
         form = self._check(form)
         now = self.clock()
         with self.store.transaction() as db:
-            draft_id = save_draft(
-                db, form.title, form.learned, form.lang, f"slack:{key}", by, now
-            )
+            draft_id = save_draft(db, form.title, form.learned, form.lang, f"slack:{key}", by, now)
             db.execute(
                 "update lesson_drafts set happened = ?, tags = ?, pilot_id = ? "
                 "where id = ? and offered_at is null",
@@ -282,9 +278,16 @@ class Lessons:
             db.execute(
                 "update lesson_drafts set title = ?, body = ?, lang = ?, happened = ?, tags = ?, "
                 "pilot_id = ? where id = ? and state = 'draft'",
-                [form.title, form.learned, form.lang, form.happened, ",".join(form.tags),
-                 form.pilot_id, draft_id],
-            )  # fmt: skip
+                [
+                    form.title,
+                    form.learned,
+                    form.lang,
+                    form.happened,
+                    ",".join(form.tags),
+                    form.pilot_id,
+                    draft_id,
+                ],
+            )
         return self.get(draft_id)
 
     def reject(self, draft_id: int, reason: str, by: str) -> LessonDraft:
@@ -457,4 +460,3 @@ def _draft(row: tuple[Any, ...]) -> LessonDraft:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
-

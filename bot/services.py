@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.crisis import CrisisCheck
-from bot.digest import DigestMessages, DigestService, MarkdownDigest
 from bot.db import Store
+from bot.digest import DigestMessages, DigestService, MarkdownDigest
 from bot.errors import ConfigError
 from bot.escalations import EscalationService, Routing
 from bot.intake import Intake

@@ -5,7 +5,6 @@ and the App Home's subscription button."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,12 +39,21 @@ APPROVE, EDIT, REJECT = "lesson_approve", "lesson_edit", "lesson_reject"
 STILL_CORRECT = "kb_still_correct"
 DIGEST_TOGGLE = "digest_toggle"
 TITLE, HAPPENED, LEARNED, TAGS, PILOT, LANG = (
-    "lesson_title", "lesson_happened", "lesson_learned", "lesson_tags", "lesson_pilot",
+    "lesson_title",
+    "lesson_happened",
+    "lesson_learned",
+    "lesson_tags",
+    "lesson_pilot",
     "lesson_lang",
-)  # fmt: skip
+)
 REASON = "lesson_reason"
-FIELD_BLOCKS = {"title": TITLE, "happened": HAPPENED, "learned": LEARNED, "tags": TAGS,
-                "lang": LANG}  # fmt: skip
+FIELD_BLOCKS = {
+    "title": TITLE,
+    "happened": HAPPENED,
+    "learned": LEARNED,
+    "tags": TAGS,
+    "lang": LANG,
+}
 NO_PILOT = "none"
 
 
@@ -57,36 +65,53 @@ def lesson_modal(
     """The /lesson modal; with ``draft``, Edit's modal pre-filled. ``pilots`` (id, name)
     offer the optional pilot picker; None (no pilots table) leaves the field out."""
 
-    def text_input(block: str, label: str, value: str, multiline: bool, limit: int,
-                   optional: bool = False) -> InputBlock:  # fmt: skip
+    def text_input(
+        block: str, label: str, value: str, multiline: bool, limit: int, optional: bool = False
+    ) -> InputBlock:
         return InputBlock(
             block_id=block,
             optional=optional,
             label=PlainTextObject(text=t(label, lang)),
-            element=PlainTextInputElement(action_id=block, multiline=multiline, max_length=limit,
-                                          initial_value=value or None),  # fmt: skip
+            element=PlainTextInputElement(
+                action_id=block, multiline=multiline, max_length=limit, initial_value=value or None
+            ),
         )
 
     blocks: list[Block] = [
         text_input(TITLE, "lesson_field_title", draft.title if draft else "", False, 200),
-        text_input(HAPPENED, "lesson_field_happened", draft.happened if draft else "", True,
-                   3000, optional=True),  # fmt: skip
+        text_input(
+            HAPPENED,
+            "lesson_field_happened",
+            draft.happened if draft else "",
+            True,
+            3000,
+            optional=True,
+        ),
         text_input(LEARNED, "lesson_field_learned", draft.body if draft else "", True, 3000),
-        text_input(TAGS, "lesson_field_tags", ", ".join(draft.tags) if draft else "", False,
-                   300, optional=True),  # fmt: skip
+        text_input(
+            TAGS,
+            "lesson_field_tags",
+            ", ".join(draft.tags) if draft else "",
+            False,
+            300,
+            optional=True,
+        ),
     ]
     if pilots is not None:
         options = [Option(text=PlainTextObject(text=t("digest_none", lang)), value=NO_PILOT)]
-        options += [Option(text=PlainTextObject(text=short(name, 75)), value=str(pilot_id))
-                    for pilot_id, name in pilots[:99]]  # fmt: skip
+        options += [
+            Option(text=PlainTextObject(text=short(name, 75)), value=str(pilot_id))
+            for pilot_id, name in pilots[:99]
+        ]
         chosen = next((o for o in options if draft and o.value == str(draft.pilot_id)), None)
         blocks.append(
             InputBlock(
                 block_id=PILOT,
                 optional=True,
                 label=PlainTextObject(text=t("lesson_field_pilot", lang)),
-                element=StaticSelectElement(action_id=PILOT, options=options,
-                                            initial_option=chosen),  # fmt: skip
+                element=StaticSelectElement(
+                    action_id=PILOT, options=options, initial_option=chosen
+                ),
             )
         )
     languages = [Option(text=PlainTextObject(text=code), value=code) for code in LANGUAGES]
@@ -107,8 +132,9 @@ def lesson_modal(
         callback_id=EDIT_MODAL if draft else LESSON_MODAL,
         private_metadata=str(draft.id) if draft else "",
         title=PlainTextObject(text=t("lesson_modal_title", lang)),
-        submit=PlainTextObject(text=t("lesson_modal_save" if draft else "lesson_modal_submit",
-                                      lang)),  # fmt: skip
+        submit=PlainTextObject(
+            text=t("lesson_modal_save" if draft else "lesson_modal_submit", lang)
+        ),
         close=PlainTextObject(text=t("modal_cancel", lang)),
         blocks=blocks,
     ).to_dict()
@@ -141,10 +167,13 @@ def review_message(draft: LessonDraft) -> dict[str, Any]:
     who = f"<@{draft.submitted_by}>" if draft.submitted_by else "?"
     text = f"*{escape(draft.title)}*\n{escape(short(draft.body, 2500))}"
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(
-            text=t("lesson_review_header", lang, who=who, source=escape(draft.source)))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=t("lesson_review_header", lang, who=who, source=escape(draft.source))
+            )
+        ),
         SectionBlock(text=MarkdownTextObject(text=text)),
-    ]  # fmt: skip
+    ]
     if draft.happened:
         happened = t("lesson_happened_label", lang) + " " + escape(short(draft.happened, 2500))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=happened)]))
@@ -174,8 +203,13 @@ def stale_message(entries: Sequence[Entry], lang: str, days: int) -> dict[str, A
     intro = t("stale_dm_intro", lang, count=len(entries), days=days)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=intro))]
     for entry in entries:
-        line = t("stale_entry", lang, title=escape(short(entry.title, 150)), id=entry.id,
-                 updated=entry.updated or "?")  # fmt: skip
+        line = t(
+            "stale_entry",
+            lang,
+            title=escape(short(entry.title, 150)),
+            id=entry.id,
+            updated=entry.updated or "?",
+        )
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=line),
@@ -198,8 +232,9 @@ def digest_message(digest: Digest, late: str | None) -> dict[str, Any]:
         ContextBlock(elements=[MarkdownTextObject(text=period(digest))]),
     ]
     if late:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=t("digest_late", lang, slot=late))]))  # fmt: skip
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=t("digest_late", lang, slot=late))])
+        )
     found = sections(digest, MRKDWN)
     if not found:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=t("digest_empty", lang))))
@@ -221,8 +256,6 @@ def subscription_blocks(subscribed: bool, lang: str) -> list[Block]:
     ]
 
 
-
-
 class SlackLessonMessages:
     """:class:`bot.lessons.LessonMessages` and :class:`bot.digest.DigestMessages` in Block Kit."""
 
@@ -234,8 +267,9 @@ class SlackLessonMessages:
         return message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
     def rejected(self, draft: LessonDraft) -> dict[str, Any]:
-        text = t("lesson_rejected_dm", draft.lang, title=escape(draft.title),
-                 reason=escape(draft.reason))  # fmt: skip
+        text = t(
+            "lesson_rejected_dm", draft.lang, title=escape(draft.title), reason=escape(draft.reason)
+        )
         return message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
     def stale(self, entries: Sequence[Entry], lang: str, days: int) -> dict[str, Any]:

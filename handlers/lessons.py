@@ -63,10 +63,14 @@ def register(app: App, services: Services) -> None:
             respond(text=t("lesson_failed", lang, problem=problem), replace_original=False)
             return
         done = t("lesson_approved_by", draft.lang, who=f"<@{user}>", entry=entry.id)
-        respond(**message(done, lb.review_message(draft)["blocks"][:-1] + text_blocks(done)),
-                replace_original=True)  # fmt: skip
+        respond(
+            **message(done, lb.review_message(draft)["blocks"][:-1] + text_blocks(done)),
+            replace_original=True,
+        )
 
-    def open_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def open_modal(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
         ack()
         if body["user"]["id"] not in managers:
             log.warning("lesson review click from %s, no conversation manager", body["user"]["id"])
@@ -77,8 +81,11 @@ def register(app: App, services: Services) -> None:
             log_failure("lesson: open a modal", error)
             return
         pilots = lessons.pilot_choices()
-        view = (lb.lesson_modal(draft.lang, pilots, draft) if action["action_id"] == lb.EDIT
-                else lb.reject_modal(draft))  # fmt: skip
+        view = (
+            lb.lesson_modal(draft.lang, pilots, draft)
+            if action["action_id"] == lb.EDIT
+            else lb.reject_modal(draft)
+        )
         modal_threads.submit(_open, client, body.get("trigger_id"), view, action["action_id"])
 
     @after_ack("kb: still correct", lang)
@@ -106,8 +113,12 @@ def register(app: App, services: Services) -> None:
         try:
             run()
         except LessonErrors as error:
-            ack(response_action="errors", errors={
-                lb.FIELD_BLOCKS[f]: t(key, lang, **v) for f, (key, v) in error.errors.items()})  # fmt: skip
+            ack(
+                response_action="errors",
+                errors={
+                    lb.FIELD_BLOCKS[f]: t(key, lang, **v) for f, (key, v) in error.errors.items()
+                },
+            )
             return
         except BotError as error:
             ack(response_action="errors", errors={block: user_message(error, lang)})

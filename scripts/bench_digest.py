@@ -51,51 +51,120 @@ def seed(db: object, args: argparse.Namespace, rand: random.Random) -> None:
         reviewed = when(rand)
         entry_id = f"lesson-{i}"
         tags = json.dumps(rand.sample(TAGS, 2))
-        entries.append((entry_id, f"Les {i}", "nl", tags, "[]", "U0001", reviewed[:10],
-                        f"Wat we leerden {i}.", ""))  # fmt: skip
-        drafts.append((f"Les {i}", f"Wat we leerden {i}.\nMeer.", "nl", f"slack:V{i}", "U0001",
-                       reviewed, "approved", "UCM1", reviewed, entry_id, reviewed))  # fmt: skip
-    conn.executemany("insert into entries (id, title, lang, tags, questions, owner, updated, "
-                     "body, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", entries)  # fmt: skip
-    conn.executemany("insert into lesson_drafts (title, body, lang, source, submitted_by, "
-                     "created_at, state, reviewed_by, reviewed_at, entry_id, offered_at) "
-                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", drafts)  # fmt: skip
+        entries.append(
+            (
+                entry_id,
+                f"Les {i}",
+                "nl",
+                tags,
+                "[]",
+                "U0001",
+                reviewed[:10],
+                f"Wat we leerden {i}.",
+                "",
+            )
+        )
+        drafts.append(
+            (
+                f"Les {i}",
+                f"Wat we leerden {i}.\nMeer.",
+                "nl",
+                f"slack:V{i}",
+                "U0001",
+                reviewed,
+                "approved",
+                "UCM1",
+                reviewed,
+                entry_id,
+                reviewed,
+            )
+        )
+    conn.executemany(
+        "insert into entries (id, title, lang, tags, questions, owner, updated, "
+        "body, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        entries,
+    )
+    conn.executemany(
+        "insert into lesson_drafts (title, body, lang, source, submitted_by, "
+        "created_at, state, reviewed_by, reviewed_at, entry_id, offered_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        drafts,
+    )
     questions = []
     for i in range(args.questions):
         answered = rand.random() < 0.7
-        questions.append((when(rand), f"U{i % 300:04d}", "C1", "command",
-                          f"vraag {rand.randrange(5000)} over {rand.choice(TAGS)}", "nl",
-                          int(answered), f"lesson-{rand.randrange(args.lessons)}" if answered
-                          else None, 0.8 if answered else 0.2))  # fmt: skip
-    conn.executemany("insert into questions (asked_at, user_id, channel_id, surface, question, "
-                     "lang, answered, entry_id, score) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     questions)  # fmt: skip
-    conn.executemany("insert into feedback (question_id, user_id, helpful, given_at) "
-                     "values (?, 'U1', ?, ?)",
-                     [(i, int(rand.random() < 0.8), when(rand))
-                      for i in range(1, args.questions + 1, 3)])  # fmt: skip
-    conn.executemany("insert into taught_questions (question_id, entry_id, taught_by, taught_at) "
-                     "values (?, 'lesson-1', 'UCM1', ?)",
-                     [(i, when(rand)) for i in range(2, args.questions, 50)])  # fmt: skip
-    conn.executemany("insert into escalations (key, severity, text, reporter, state, raised_at, "
-                     "acknowledged_at) values (?, ?, 'x', 'U1', ?, ?, ?)",
-                     [(f"ESC-{i}", rand.choice(["crisis", "high", "normal"]),
-                       "resolved" if rand.random() < 0.97 else "open", raised,
-                       (dt.datetime.fromisoformat(raised) + dt.timedelta(minutes=30)).isoformat())
-                      for i, raised in enumerate(when(rand) for _ in range(args.escalations))])  # fmt: skip
+        questions.append(
+            (
+                when(rand),
+                f"U{i % 300:04d}",
+                "C1",
+                "command",
+                f"vraag {rand.randrange(5000)} over {rand.choice(TAGS)}",
+                "nl",
+                int(answered),
+                f"lesson-{rand.randrange(args.lessons)}" if answered else None,
+                0.8 if answered else 0.2,
+            )
+        )
+    conn.executemany(
+        "insert into questions (asked_at, user_id, channel_id, surface, question, "
+        "lang, answered, entry_id, score) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        questions,
+    )
+    conn.executemany(
+        "insert into feedback (question_id, user_id, helpful, given_at) values (?, 'U1', ?, ?)",
+        [(i, int(rand.random() < 0.8), when(rand)) for i in range(1, args.questions + 1, 3)],
+    )
+    conn.executemany(
+        "insert into taught_questions (question_id, entry_id, taught_by, taught_at) "
+        "values (?, 'lesson-1', 'UCM1', ?)",
+        [(i, when(rand)) for i in range(2, args.questions, 50)],
+    )
+    conn.executemany(
+        "insert into escalations (key, severity, text, reporter, state, raised_at, "
+        "acknowledged_at) values (?, ?, 'x', 'U1', ?, ?, ?)",
+        [
+            (
+                f"ESC-{i}",
+                rand.choice(["crisis", "high", "normal"]),
+                "resolved" if rand.random() < 0.97 else "open",
+                raised,
+                (dt.datetime.fromisoformat(raised) + dt.timedelta(minutes=30)).isoformat(),
+            )
+            for i, raised in enumerate(when(rand) for _ in range(args.escalations))
+        ],
+    )
     conn.commit()
     create_pilot_tables(db)  # type: ignore[arg-type]
-    conn.executemany("insert into pilots (key, name, name_key, owner, status, state, flagship, "
-                     "budget_cents, spent_cents, hours_estimated, hours_spent, created_at, "
-                     "last_update_at) values (?, ?, ?, 'U1', ?, ?, ?, ?, ?, 40, ?, ?, ?)",
-                     [(f"p{i}", f"Pilot {i}", f"pilot {i}", rand.choice(["green", "amber", "red"]),
-                       "active" if rand.random() < 0.3 else "closed", int(i % 50 == 0),
-                       1_000_000, rand.randrange(1_200_000), rand.randrange(50), when(rand),
-                       when(rand)) for i in range(args.pilots)])  # fmt: skip
-    conn.executemany("insert into pilot_updates (key, pilot_id, kind, status, spent_cents, "
-                     "by_user, created_at) values (?, ?, 'update', 'green', ?, 'U1', ?)",
-                     [(f"u{i}", rand.randrange(1, args.pilots + 1), rand.randrange(50_000),
-                       when(rand)) for i in range(args.updates)])  # fmt: skip
+    conn.executemany(
+        "insert into pilots (key, name, name_key, owner, status, state, flagship, "
+        "budget_cents, spent_cents, hours_estimated, hours_spent, created_at, "
+        "last_update_at) values (?, ?, ?, 'U1', ?, ?, ?, ?, ?, 40, ?, ?, ?)",
+        [
+            (
+                f"p{i}",
+                f"Pilot {i}",
+                f"pilot {i}",
+                rand.choice(["green", "amber", "red"]),
+                "active" if rand.random() < 0.3 else "closed",
+                int(i % 50 == 0),
+                1_000_000,
+                rand.randrange(1_200_000),
+                rand.randrange(50),
+                when(rand),
+                when(rand),
+            )
+            for i in range(args.pilots)
+        ],
+    )
+    conn.executemany(
+        "insert into pilot_updates (key, pilot_id, kind, status, spent_cents, "
+        "by_user, created_at) values (?, ?, 'update', 'green', ?, 'U1', ?)",
+        [
+            (f"u{i}", rand.randrange(1, args.pilots + 1), rand.randrange(50_000), when(rand))
+            for i in range(args.updates)
+        ],
+    )
     conn.commit()
 
 
@@ -109,8 +178,13 @@ def main() -> int:
     parser.add_argument("--escalations", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(db_path=f"{folder}/bench.db", semantic="off", kb_dir=FIXTURE_KB,
-                            digest_channel="CDIGEST", digest_lang="en")  # fmt: skip
+        settings = Settings(
+            db_path=f"{folder}/bench.db",
+            semantic="off",
+            kb_dir=FIXTURE_KB,
+            digest_channel="CDIGEST",
+            digest_lang="en",
+        )
         services = build_services(settings, clock=ManualClock(END))
         try:
             started = time.perf_counter()
@@ -131,14 +205,22 @@ def main() -> int:
             services.close()
     assert ZoneInfo(settings.timezone)
     print(f"machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}")
-    print(f"seeded {args.lessons} lessons, {args.questions} questions, {args.pilots} pilots, "
-          f"{args.updates} updates, {args.escalations} escalations in {seeded:.1f} s")  # fmt: skip
-    print(f"build: median {statistics.median(builds) * 1000:.0f} ms, max "
-          f"{max(builds) * 1000:.0f} ms over {args.runs} runs (first {builds[0] * 1000:.0f} ms)")  # fmt: skip
-    print(f"markdown: {rendered * 1000:.1f} ms ({len(markdown.splitlines())} lines); chart: "
-          f"{charted * 1000:.0f} ms ({len(png) // 1024} KiB PNG, matplotlib imported on use)")  # fmt: skip
-    print(f"week 2026-W48: {len(digest.lessons)} lessons, "
-          f"{digest.questions.asked if digest.questions else 0} questions")  # fmt: skip
+    print(
+        f"seeded {args.lessons} lessons, {args.questions} questions, {args.pilots} pilots, "
+        f"{args.updates} updates, {args.escalations} escalations in {seeded:.1f} s"
+    )
+    print(
+        f"build: median {statistics.median(builds) * 1000:.0f} ms, max "
+        f"{max(builds) * 1000:.0f} ms over {args.runs} runs (first {builds[0] * 1000:.0f} ms)"
+    )
+    print(
+        f"markdown: {rendered * 1000:.1f} ms ({len(markdown.splitlines())} lines); chart: "
+        f"{charted * 1000:.0f} ms ({len(png) // 1024} KiB PNG, matplotlib imported on use)"
+    )
+    print(
+        f"week 2026-W48: {len(digest.lessons)} lessons, "
+        f"{digest.questions.asked if digest.questions else 0} questions"
+    )
     return 0 if max(builds) <= 1.0 else 1
 
 

@@ -944,6 +944,8 @@ def test_taught_phrasings_export_reimport_and_untaught(
     assert not json.loads(out)["answered"]
     code, _, err = run(capsys, "kb", "untaught", "hacked-account", LOCKED_OUT)
     assert code == 1 and "not a taught phrasing" in err
+
+
 # --- backup and privacy ------------------------------------------------------------------
 
 

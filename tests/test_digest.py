@@ -47,14 +47,21 @@ def at(days: float, base: dt.datetime = DURING) -> str:
 def seed(kb: KnowledgeBase, pilots: bool) -> None:
     """A week of real-looking activity (2026-W48) and a little before and after it."""
     clock = ManualClock(DURING)
-    lessons = Lessons(kb.store, kb, Teaching(kb.store, kb, clock), [MANAGER], clock,
-                      TextMessages(), zone=ZONE)  # fmt: skip
+    lessons = Lessons(
+        kb.store, kb, Teaching(kb.store, kb, clock), [MANAGER], clock, TextMessages(), zone=ZONE
+    )
     for key, title, learned in (
-        ("V1", "Reageer binnen het uur op klachten over levertijden",
-         "Een snelle eerste reactie haalt de angel eruit.\nDe oplossing mag later komen."),
-        ("V2", "Vraag juridisch advies voor je een winactie start",
-         "Kansspelen zijn streng geregeld; juridische check vooraf."),
-    ):  # fmt: skip
+        (
+            "V1",
+            "Reageer binnen het uur op klachten over levertijden",
+            "Een snelle eerste reactie haalt de angel eruit.\nDe oplossing mag later komen.",
+        ),
+        (
+            "V2",
+            "Vraag juridisch advies voor je een winactie start",
+            "Kansspelen zijn streng geregeld; juridische check vooraf.",
+        ),
+    ):
         draft = lessons.submit(LessonForm(title, learned, "nl", tags=("webcare",)), "USUBMIT1", key)
         lessons.approve(draft.id, MANAGER)
     lessons.submit(LessonForm("Nog niet goedgekeurd", "Niet in de digest.", "nl"), "U2", "V3")
@@ -63,8 +70,19 @@ def seed(kb: KnowledgeBase, pilots: bool) -> None:
     for i in range(20):  # 20 questions in the week, 15 answered (crisis x9, budget x6)
         answered = i < 15
         entry = ("crisis-first-hour" if i < 9 else "budget-estimate") if answered else None
-        rows.append((at(i / 10), f"U{i % 4}XX", "C1", "command", f"vraag {i}", "nl",
-                     int(answered), entry, 0.8 if answered else 0.2))  # fmt: skip
+        rows.append(
+            (
+                at(i / 10),
+                f"U{i % 4}XX",
+                "C1",
+                "command",
+                f"vraag {i}",
+                "nl",
+                int(answered),
+                entry,
+                0.8 if answered else 0.2,
+            )
+        )
     rows.append((at(-10), "U1XX", "C1", "command", "oud", "nl", 1, "budget-estimate", 0.9))
     rows.append((at(10), "U1XX", "C1", "command", "later", "nl", 1, "budget-estimate", 0.9))
     db.conn.executemany(
@@ -74,9 +92,13 @@ def seed(kb: KnowledgeBase, pilots: bool) -> None:
     )
     db.conn.executemany(
         "insert into feedback (question_id, user_id, helpful, given_at) values (?, ?, ?, ?)",
-        [(1, "U1", 1, at(0.1)), (2, "U1", 1, at(0.2)), (3, "U2", 0, at(0.3)),
-         (4, "U3", 1, at(0.4))],
-    )  # fmt: skip
+        [
+            (1, "U1", 1, at(0.1)),
+            (2, "U1", 1, at(0.2)),
+            (3, "U2", 0, at(0.3)),
+            (4, "U3", 1, at(0.4)),
+        ],
+    )
     db.execute(
         "insert into taught_questions (question_id, entry_id, taught_by, taught_at) "
         "values (16, 'hacked-account', ?, ?)",
@@ -114,9 +136,19 @@ def seed(kb: KnowledgeBase, pilots: bool) -> None:
                 "insert into pilots (key, name, name_key, owner, status, state, flagship, "
                 "budget_cents, spent_cents, hours_estimated, hours_spent, created_at, "
                 "last_update_at) values (?, ?, ?, 'UOWNER', ?, ?, ?, ?, ?, 10, 2, ?, ?)",
-                [f"p{i}", name, name.lower(), status, "closed" if i == 3 else "active",
-                 flagship, budget, spent, at(-60), last],
-            )  # fmt: skip
+                [
+                    f"p{i}",
+                    name,
+                    name.lower(),
+                    status,
+                    "closed" if i == 3 else "active",
+                    flagship,
+                    budget,
+                    spent,
+                    at(-60),
+                    last,
+                ],
+            )
         for week in range(8):
             db.execute(
                 "insert into pilot_updates (key, pilot_id, kind, spent_cents, by_user, "
@@ -136,8 +168,7 @@ def golden(name: str, text: str) -> None:
 @pytest.mark.parametrize("pilots", [False, True])
 def test_the_digest_of_a_week_matches_its_golden_markdown(kb: KnowledgeBase, pilots: bool) -> None:
     seed(kb, pilots)
-    digest = build_digest(kb.store.db, "2026-W48", "nl", ZONE, 180,
-                          [("wat is de huisstijl?", 3)])  # fmt: skip
+    digest = build_digest(kb.store.db, "2026-W48", "nl", ZONE, 180, [("wat is de huisstijl?", 3)])
     name = "digest-nl-pilots.md" if pilots else "digest-nl.md"
     golden(name, to_markdown(digest))
     assert (digest.pilots is not None) is pilots
@@ -177,8 +208,9 @@ def test_weeks_are_iso_weeks_in_the_time_zone() -> None:
 
 def service(kb: KnowledgeBase, clock: ManualClock, channel: str = "CDIGEST") -> DigestService:
     teaching = Teaching(kb.store, kb, clock)
-    return DigestService(kb.store, teaching, clock, ZONE, channel, "0 9 * * 1", "nl", 180,
-                         MarkdownDigest())  # fmt: skip
+    return DigestService(
+        kb.store, teaching, clock, ZONE, channel, "0 9 * * 1", "nl", 180, MarkdownDigest()
+    )
 
 
 def keys(store: Store) -> list[str]:
@@ -188,15 +220,18 @@ def keys(store: Store) -> list[str]:
 def test_posting_is_once_per_week_and_channel_unless_forced(kb: KnowledgeBase) -> None:
     clock = ManualClock(dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC))
     digests = service(kb, clock)
-    Lessons(kb.store, kb, Teaching(kb.store, kb, clock), [MANAGER], clock,
-            TextMessages()).toggle_subscription("USUB0001", "nl")  # fmt: skip
+    Lessons(
+        kb.store, kb, Teaching(kb.store, kb, clock), [MANAGER], clock, TextMessages()
+    ).toggle_subscription("USUB0001", "nl")
 
     first = digests.post()
     again = service(kb, clock).post("2026-W48")  # another process, the same week
     assert first.enqueued and not again.enqueued and first.dms == 1 and again.dms == 0
     assert keys(kb.store) == [
-        "digest:CDIGEST:2026-W48", "digest-chart:CDIGEST:2026-W48", "digest:USUB0001:2026-W48"
-    ]  # fmt: skip
+        "digest:CDIGEST:2026-W48",
+        "digest-chart:CDIGEST:2026-W48",
+        "digest:USUB0001:2026-W48",
+    ]
     chart = json.loads(
         kb.store.db.execute("select content from outbox where route = 'upload'").fetchone()[0]
     )
@@ -248,11 +283,16 @@ def test_the_digest_posts_once_at_monday_nine_local_time_across_dst(kb: Knowledg
         clock.advance(15 * 60)
         if scheduler.tick():
             moments.append(clock.now.isoformat())
-    assert moments == ["2026-10-19T07:00:00+00:00", "2026-10-26T08:00:00+00:00",
-                       "2026-11-02T08:00:00+00:00"]  # fmt: skip
+    assert moments == [
+        "2026-10-19T07:00:00+00:00",
+        "2026-10-26T08:00:00+00:00",
+        "2026-11-02T08:00:00+00:00",
+    ]
     assert [key for key, _ in posted(kb.store)] == [
-        "digest:CDIGEST:2026-W42", "digest:CDIGEST:2026-W43", "digest:CDIGEST:2026-W44"
-    ]  # fmt: skip
+        "digest:CDIGEST:2026-W42",
+        "digest:CDIGEST:2026-W43",
+        "digest:CDIGEST:2026-W44",
+    ]
 
 
 def test_two_processes_at_the_slot_post_once(kb: KnowledgeBase) -> None:
@@ -296,7 +336,7 @@ def test_down_at_the_slot_it_posts_once_late_and_never_an_older_week(kb: Knowled
     assert restarted.tick() == ["weekly-digest"]
     clock.advance(60)
     assert restarted.tick() == []
-    (key, _), = posted(kb.store)
+    ((key, _),) = posted(kb.store)
     assert key == "digest:CDIGEST:2026-W48"  # the latest week only; W47 is not posted
     content = json.loads(kb.store.db.execute("select content from outbox").fetchone()[0])
     assert "Later verstuurd dan gepland (2026-11-30 09:00)" in content["text"]

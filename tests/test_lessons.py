@@ -55,8 +55,15 @@ def test_a_submitted_lesson_is_a_draft_offered_to_the_manager_once(
 
 def test_drafts_from_any_source_are_offered_by_the_job(lessons: Lessons, kb: KnowledgeBase) -> None:
     with kb.store.transaction() as db:
-        save_draft(db, "Na een crisis", "Evalueer binnen een week.", "nl", "escalation:ESC-1",
-                   "UREPORT1", lessons.clock())  # fmt: skip
+        save_draft(
+            db,
+            "Na een crisis",
+            "Evalueer binnen een week.",
+            "nl",
+            "escalation:ESC-1",
+            "UREPORT1",
+            lessons.clock(),
+        )
         db.execute(  # as the pilots' close form writes it: straight into the table
             "insert into lesson_drafts (title, body, lang, source, submitted_by, created_at) "
             "values ('Pilot lessen', 'Begin klein.', 'nl', 'pilot:3', 'UPILOT01', '2026-11-20')"
@@ -118,8 +125,11 @@ def test_a_title_another_entry_has_cannot_be_approved_and_stays_a_draft(
 
 def test_edit_changes_the_draft_before_approval(lessons: Lessons, kb: KnowledgeBase) -> None:
     draft = lessons.submit(FORM, SUBMITTER, "V1")
-    edited = lessons.edit(draft.id, LessonForm("Klachten over levertijd: snel reageren",
-                                               "Reageer binnen het uur.", "nl"), MANAGER)  # fmt: skip
+    edited = lessons.edit(
+        draft.id,
+        LessonForm("Klachten over levertijd: snel reageren", "Reageer binnen het uur.", "nl"),
+        MANAGER,
+    )
     _, entry = lessons.approve(draft.id, MANAGER)
     assert edited.title == entry.title == "Klachten over levertijd: snel reageren"
     assert entry.body == "Reageer binnen het uur."

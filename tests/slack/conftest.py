@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.health import HealthCheck
 from bot.logs import configure_logging
 from bot.metrics import Metrics
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.worker import Tuning
 from handlers.app import build_app
 from handlers.runtime import build_worker, slack_client, slack_services, worker_process

@@ -610,8 +610,8 @@ class FakeSlack:
             with self._cond:
                 file_id = f"F{len(self._uploaded) + 1:06d}"
                 self._uploaded[file_id] = b""
-            return {"ok": True, "file_id": file_id,
-                    "upload_url": f"{self.base_url}{_UPLOAD_PREFIX}{file_id}"}  # fmt: skip
+            upload_url = f"{self.base_url}{_UPLOAD_PREFIX}{file_id}"
+            return {"ok": True, "file_id": file_id, "upload_url": upload_url}
         if method == UPLOAD_METHOD:
             with self._cond:
                 self._uploaded[str(p["file_id"])] = call.raw
@@ -668,8 +668,12 @@ class FakeSlack:
                 file_id = str(item.get("id"))
                 if file_id not in self._uploaded:
                     return {"ok": False, "error": "file_not_found"}
-                stored = {"id": file_id, "title": item.get("title"),
-                          "channel": p.get("channel_id"), "content": self._uploaded[file_id]}  # fmt: skip
+                stored = {
+                    "id": file_id,
+                    "title": item.get("title"),
+                    "channel": p.get("channel_id"),
+                    "content": self._uploaded[file_id],
+                }
                 self._files.append(stored)
                 shared.append({"id": file_id, "title": item.get("title")})
         return {"ok": True, "files": shared}

@@ -98,13 +98,15 @@ def test_a_rejected_lesson_goes_back_with_the_reason(running: Running) -> None:
     modal = running.slack.wait_for("views.open", count=2)[-1].json("view")
     assert modal["callback_id"] == lb.REJECT_MODAL
     empty = {lb.REASON: {lb.REASON: {"type": "plain_text_input", "value": " "}}}
-    body = signing.view_submission_body(lb.REJECT_MODAL, empty, user_id=MANAGER,
-                                        private_metadata=modal["private_metadata"])  # fmt: skip
+    body = signing.view_submission_body(
+        lb.REJECT_MODAL, empty, user_id=MANAGER, private_metadata=modal["private_metadata"]
+    )
     status, text, _ = running.send(body)
     assert json.loads(text)["response_action"] == "errors"
     reason = {lb.REASON: {lb.REASON: {"type": "plain_text_input", "value": "Staat al in de gids."}}}
-    body = signing.view_submission_body(lb.REJECT_MODAL, reason, user_id=MANAGER,
-                                        private_metadata=modal["private_metadata"])  # fmt: skip
+    body = signing.view_submission_body(
+        lb.REJECT_MODAL, reason, user_id=MANAGER, private_metadata=modal["private_metadata"]
+    )
     assert running.send(body)[:2] == (200, "")
     wait_until(lambda: running.slack.messages(SUBMITTER))
     assert "Staat al in de gids." in running.slack.messages(SUBMITTER)[0]["text"]
@@ -117,13 +119,16 @@ def test_edit_opens_the_modal_prefilled_and_changes_the_draft(running: Running) 
     click(running, lb.EDIT, buttons[lb.EDIT])
     modal = running.slack.wait_for("views.open", count=2)[-1].json("view")
     assert modal["callback_id"] == lb.EDIT_MODAL and TITLE in json.dumps(modal["blocks"])
-    bad = signing.view_submission_body(lb.EDIT_MODAL, values("", "x"), user_id=MANAGER,
-                                       private_metadata=modal["private_metadata"])  # fmt: skip
+    bad = signing.view_submission_body(
+        lb.EDIT_MODAL, values("", "x"), user_id=MANAGER, private_metadata=modal["private_metadata"]
+    )
     assert json.loads(running.send(bad)[1])["errors"] == {lb.TITLE: "Vul dit in."}
     good = signing.view_submission_body(
-        lb.EDIT_MODAL, values("Klachten over levertijd", "Reageer binnen het uur."),
-        user_id=MANAGER, private_metadata=modal["private_metadata"],
-    )  # fmt: skip
+        lb.EDIT_MODAL,
+        values("Klachten over levertijd", "Reageer binnen het uur."),
+        user_id=MANAGER,
+        private_metadata=modal["private_metadata"],
+    )
     assert running.send(good)[:2] == (200, "")
     (draft,) = running.services.lessons.pending()
     assert draft.title == "Klachten over levertijd" and draft.body == "Reageer binnen het uur."
