@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.outbox import Message, Sent, enqueue
 from handlers import lesson_blocks as lb
+from handlers.runtime import slack_client
+from handlers.transport import SlackTransport
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running
 
@@ -165,3 +168,21 @@ def test_the_digest_is_posted_with_its_chart_once(running: Running) -> None:
     (chart,) = running.slack.files("CDIGEST")
     assert chart["content"].startswith(b"\x89PNG") and week in chart["title"]
     assert running.slack.metadata_keys("CDIGEST") == [f"digest:CDIGEST:{week}"]
+
+
+def test_a_late_digest_is_not_apologised_for_as_an_answer(running: Running) -> None:
+    services = running.services
+    content = {"text": "Weekly digest", "blocks": [{"type": "section", "text": {
+        "type": "mrkdwn", "text": "digest"}}]}  # fmt: skip
+    message = Message("digest", "post", "CDIGEST", content, "en", "digest")
+    with services.store.transaction() as db:
+        enqueue(db, "digest:CDIGEST:test", message, services.outbox.clock())
+    row = services.outbox.by_key("digest:CDIGEST:test")
+    assert row is not None
+    transport = SlackTransport(slack_client(services.settings), services.settings.zone)
+    assert isinstance(transport.send(row, late=True), Sent)
+    (posted,) = running.slack.messages("CDIGEST")
+    assert (
+        "Sorry for the wait" not in json.dumps(posted)
+        and posted["blocks"][0]["text"]["text"] == "digest"
+    )
