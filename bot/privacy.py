@@ -138,8 +138,9 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         "lessons learned written with /lesson, saved from a resolved escalation or a closed "
         "pilot: who submitted them, who reviewed them and why one was rejected (an approved "
         "lesson lives on as a knowledge-base entry owned by its submitter)",
-        people=("submitted_by", "reviewed_by"),
-        mentions=("title", "body", "source", "happened", "reason"),
+        people=("submitted_by",),
+        # the reviewer is replaced, not their reviews deleted: the lessons are the submitters'
+        mentions=("title", "body", "source", "happened", "reason", "reviewed_by"),
         dated_by="created_at",
     ),
     PersonalData(

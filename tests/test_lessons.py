@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.lessons import LessonErrors, LessonForm, Lessons, TextMessages, save_dr
 from bot.questions import QuestionService
 from bot.teaching import NewEntryErrors, Teaching
 from tests.conftest import ManualClock
+from tests.pilots_schema import create_pilot_tables
 
 MANAGER, SUBMITTER, OTHER = "UMANAGER", "USUBMIT1", "UOTHER01"
 FORM = LessonForm(
@@ -183,3 +185,19 @@ def test_export_writes_an_approved_lesson_as_markdown(
     _, entry = lessons.approve(draft.id, MANAGER)
     text = to_markdown(kb.get(entry.id))
     assert f"owner: {SUBMITTER}" in text and "updated: 2026-11-20" in text
+
+
+def test_the_pilot_picker_lists_active_pilots_once_their_table_exists(
+    lessons: Lessons, kb: KnowledgeBase
+) -> None:
+    assert lessons.pilot_choices() is None
+    create_pilot_tables(kb.store.db)
+    kb.store.db.execute(
+        "insert into pilots (key, name, name_key, owner, state, status, created_at) values "
+        "('a', 'Reels', 'reels', 'U1', 'active', 'green', '2026-11-01'), "
+        "('b', 'Oud', 'oud', 'U1', 'closed', 'green', '2026-01-01')"
+    )
+    kb.store.db.conn.commit()
+    assert lessons.pilot_choices() == [(1, "Reels")]
+    draft = lessons.submit(replace(FORM, pilot_id=1), SUBMITTER, "V9")
+    assert draft.pilot_id == 1

@@ -186,3 +186,14 @@ def test_a_late_digest_is_not_apologised_for_as_an_answer(running: Running) -> N
         "Sorry for the wait" not in json.dumps(posted)
         and posted["blocks"][0]["text"]["text"] == "digest"
     )
+
+
+def test_the_app_home_button_toggles_the_digest_by_dm(running: Running) -> None:
+    click(running, lb.DIGEST_TOGGLE, "on", user="USUB0001")
+    published = running.slack.wait_for("views.publish")[-1].json("view")
+    assert "Stop the digest by DM" in json.dumps(published) or "Geen digest meer" in json.dumps(
+        published
+    )
+    assert running.services.lessons.subscribed("USUB0001")
+    assert running.services.digest.post("2026-W48").dms == 1
+    wait_until(lambda: running.slack.messages("USUB0001"))
