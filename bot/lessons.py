@@ -206,12 +206,15 @@ class Lessons:
 
     def offer_pending(self) -> int:
         """Offer every draft not yet offered (from any source) to the manager(s); how many."""
+        query = (
+            f"select {_COLUMNS} from lesson_drafts where state = 'draft' and "
+            "offered_at is null order by id"
+        )
+        if not self.store.db.execute(query).fetchone():
+            return 0  # the common case, every minute: no write lock taken
         now = self.clock()
         with self.store.transaction() as db:
-            rows = db.execute(
-                f"select {_COLUMNS} from lesson_drafts where state = 'draft' and "
-                "offered_at is null order by id"
-            ).fetchall()
+            rows = db.execute(query).fetchall()
             for row in rows:
                 self._offer(db, _draft(row), now)
         return len(rows)
