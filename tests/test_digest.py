@@ -4,7 +4,6 @@ import base64
 import datetime as dt
 import json
 import os
-import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,7 @@ from bot.knowledge import KnowledgeBase
 from bot.lessons import LessonForm, Lessons, TextMessages
 from bot.scheduler import Job, Scheduler
 from bot.teaching import Teaching
-from tests.conftest import ManualClock
+from tests.conftest import ManualClock, tick_together
 from tests.pilots_schema import create_pilot_tables
 
 ZONE = ZoneInfo("Europe/Brussels")
@@ -306,18 +305,7 @@ def test_two_processes_at_the_slot_post_once(kb: KnowledgeBase) -> None:
         ]
         schedulers[0].tick()
         clock.now = slot.astimezone(dt.UTC)
-        start = threading.Barrier(2)
-
-        def tick(scheduler: Scheduler) -> None:
-            start.wait()
-            scheduler.tick()
-            scheduler.store.close_thread_connection()
-
-        threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        tick_together(schedulers)
         for scheduler in schedulers:  # and a restart a moment later
             clock.advance(30)
             scheduler.tick()
