@@ -27,6 +27,8 @@ import click
 from bot import __version__
 from bot.backup import backup
 from bot.config import USER_ID, ServeMode, Settings, database_path, load_settings
+from bot.digest import chart_png
+from bot.digest import to_markdown as digest_markdown
 from bot.doctor import SlackProbe
 from bot.doctor import render as render_checks
 from bot.doctor import run as run_doctor
@@ -35,6 +37,7 @@ from bot.escalations import Detail, Escalation, parse_reference
 from bot.i18n import confidence_level, t
 from bot.knowledge import Answer
 from bot.knowledge.entry import Entry, EntryErrors, is_entry_file, load_paths, to_markdown
+from bot.lessons import drafts as lesson_drafts
 from bot.logs import configure_logging
 from bot.outbox import STATES, Backlog, Row, State
 from bot.pilot_report import export_csv, export_json, listing_text, report_lines
@@ -212,18 +215,18 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
 @contextmanager
 def _services(
-    run: _Run, seed: bool = True, models: bool = True, sends: bool = False
+    run: _Run, seed: bool = True, models: bool = True, slack: bool = False
 ) -> Iterator[Services]:
     """The library's services on the database, closed after the block; the first use of a
-    database file that does not exist yet says so. ``sends``: the commands whose jobs put
-    messages in the outbox render them as `socialbot serve` does (Block Kit)."""
+    database file that does not exist yet says so. With ``slack``, the messages it enqueues
+    about lessons and the digest are rendered in Block Kit (the Slack edge's renderers)."""
     _announce_new_database(run.config)
-    render = None
-    if sends:
-        from handlers.runtime import pilot_render  # the Slack edge's renderer, as serve's
+    if slack:
+        from handlers.runtime import slack_services  # Slack messages, for `serve` to send
 
-        render = pilot_render()
-    services = build_services(run.config, seed=seed, models=models, pilot_render=render)
+        services = slack_services(run.config, seed=seed, models=models)
+    else:
+        services = build_services(run.config, seed=seed, models=models)
     try:
         yield services
     finally:
@@ -773,7 +776,7 @@ def jobs_run(run: _Run, name: str) -> None:
     the schedule `socialbot jobs list` shows. A job that another process is running is
     not started twice.
     """
-    with _services(run, models=False, sends=True) as services:
+    with _services(run, models=False, slack=True) as services:
         services.scheduler.job(name)  # NotFound names the jobs there are
         try:
             summary = services.scheduler.run_now(name)
@@ -785,6 +788,108 @@ def jobs_run(run: _Run, name: str) -> None:
         except Exception as exc:  # the job's own failure; the scheduler logged its traceback
             raise BotError(f"job {name} failed: {type(exc).__name__}: {exc}") from None
     print(f"{name}: {summary}")
+
+
+@cli.command(
+    epilog=_examples(
+        "socialbot digest --preview",
+        "socialbot digest --preview --week 2026-W48 > digest.md",
+        "socialbot digest --post",
+        "crontab line: 0 9 * * 1 socialbot digest --post",
+    )
+)
+@click.option(
+    "--preview",
+    "mode",
+    flag_value="preview",
+    default=True,
+    help="Print the digest as Markdown (the default); the chart is written to "
+    "digest-WEEK.png in the current folder.",
+)
+@click.option(
+    "--post",
+    "mode",
+    flag_value="post",
+    help="Post it to DIGEST_CHANNEL now (and to subscribers by DM), once per week.",
+)
+@click.option(
+    "--week",
+    metavar="YYYY-Www",
+    help="The ISO week, e.g. 2026-W48 (default: the week a digest sent today covers: "
+    "on a Monday, the week before).",
+)
+@click.option("--force", is_flag=True, help="With --post: post again, even if posted already.")
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="With --preview: where to write the chart (default digest-WEEK.png).",
+)
+@click.pass_obj
+def digest(run: _Run, mode: str, week: str | None, force: bool, chart_path: str | None) -> None:
+    """The weekly digest: preview it, or post it now.
+
+    The digest of one ISO week: the lessons learned approved, the pilots (once they are
+    installed), the escalations, the questions asked and taught, the knowledge base's new
+    and stale entries, and a chart of the last 8 weeks. --post puts it in the outbox for
+    DIGEST_CHANNEL under a key naming the channel and the week, so it is posted once
+    however often this runs (cron, a second server); `socialbot serve` sends it. --force
+    posts it again.
+    """
+    if force and mode != "post":
+        raise InvalidInput("--force goes with --post")
+    with _services(run, models=False, slack=mode == "post") as services:
+        if mode == "post":
+            posted = services.digest.post(week, force=force)
+            if posted.enqueued:
+                print(
+                    f"digest {posted.week}: queued for {run.config.digest_channel}; "
+                    f"{posted.dms} DM(s) to subscribers"
+                )
+            else:
+                print(f"digest {posted.week}: posted already (use --force to post it again)")
+            return
+        built = services.digest.build(week)
+    path = chart_path or f"digest-{built.week}.png"
+    with open(path, "wb") as file:
+        file.write(chart_png(built))
+    print(digest_markdown(built))
+    print(f"socialbot: chart written to {path}", file=sys.stderr)
+
+
+@cli.group(epilog=_examples("socialbot lessons list", "socialbot lessons list --json"))
+def lessons() -> None:
+    """Lessons learned: the drafts and their review."""
+
+
+@lessons.command(
+    "list", epilog=_examples("socialbot lessons list", "socialbot lessons list --pending --json")
+)
+@click.option("--pending", is_flag=True, help="Only drafts waiting for review.")
+@_json_option
+@click.pass_obj
+def lessons_list(run: _Run, pending: bool, as_json: bool) -> None:
+    """List lessons learned, newest first.
+
+    Id, state (draft, approved, rejected), when submitted, by whom, where from (slack,
+    escalation:ESC-n, pilot:n), the title, and the entry an approved one became.
+    """
+    with _services(run, models=False) as services:
+        found = services.lessons.pending()[::-1] if pending else lesson_drafts(services.store)
+    if as_json:
+        for draft in found:
+            print(json.dumps(dataclasses.asdict(draft), ensure_ascii=False))
+        return
+    if not found:
+        print("No lessons waiting for review." if pending else "No lessons.")
+        return
+    for draft in found:
+        when = _local(draft.created_at, run.config.zone, "?")
+        became = f" → {draft.entry_id}" if draft.entry_id else ""
+        print(
+            f"{draft.id:>5}  {draft.state:<8}  {when}  {draft.submitted_by:<11}  "
+            f"{draft.source:<20}  {draft.title}{became}"
+        )
 
 
 @cli.command(
@@ -1137,7 +1242,7 @@ def pilots_remind(run: _Run) -> None:
     is reported to the conversation manager. `socialbot serve` sends the messages. Runs
     under the same guard as `socialbot jobs run pilot-reminders`: never twice at once.
     """
-    with _services(run, seed=False, models=False, sends=True) as services:
+    with _services(run, seed=False, models=False, slack=True) as services:
         try:
             summary = services.scheduler.run_now("pilot-reminders")
         except BotError:  # another process runs it: the message says so

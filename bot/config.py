@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from dotenv import dotenv_values
 
 from bot.crisis import DEFAULT_PLAYBOOK, DEFAULT_WORDS
@@ -39,6 +40,8 @@ DEFAULT_TIMEZONE = "Europe/Brussels"
 DEFAULT_WORKERS = 2
 DEFAULT_HEALTH_MAX_AGE = 300
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_DIGEST_SCHEDULE = "0 9 * * 1"  # Monday 09:00 in SOCIALBOT_TIMEZONE
+DEFAULT_KB_STALE_DAYS = 180
 # Where Socket Mode serves /metrics (HTTP mode serves it beside /healthz): the port of
 # OpenTelemetry's Prometheus exporter, free beside node_exporter's 9100.
 DEFAULT_METRICS_HOST = "127.0.0.1"
@@ -79,6 +82,10 @@ VARIABLES = (
     "PILOTS_CHANNEL",
     "PILOT_UPDATE_DAYS",
     "PILOT_REMINDER_TIME",
+    "DIGEST_CHANNEL",
+    "DIGEST_SCHEDULE",
+    "DIGEST_LANG",
+    "KB_STALE_DAYS",
 )
 
 SemanticMode = Literal["auto", "on", "accurate", "fast", "off"]
@@ -134,6 +141,11 @@ class Settings:
         """``PILOT_REMINDER_TIME`` (HH:MM) as a daily cron schedule."""
         hours, minutes = self.pilot_reminder_time.split(":")
         return f"{int(minutes)} {int(hours)} * * *"
+
+    digest_channel: str = ""
+    digest_schedule: str = DEFAULT_DIGEST_SCHEDULE
+    digest_lang: str = "nl"
+    kb_stale_days: int = DEFAULT_KB_STALE_DAYS
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -232,6 +244,12 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         raise ConfigError("SLACK_API_URL", f"must be an http(s) URL, got {api_url!r}")
     if not api_url.endswith("/"):
         api_url += "/"
+    digest_lang = get("DIGEST_LANG", lang).lower()
+    if digest_lang not in LANGUAGES:
+        raise ConfigError(
+            "DIGEST_LANG", f"must be one of {', '.join(LANGUAGES)}, got {digest_lang!r}"
+        )
+    digest_schedule = _schedule("DIGEST_SCHEDULE", get("DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE))
     db_path = database_path(get("SOCIALBOT_DB", DEFAULT_DB), "SOCIALBOT_DB")
     kb_dir = Path(get("SOCIALBOT_KB_DIR", str(BUNDLED_KB))).expanduser()
     if not kb_dir.is_dir():
@@ -286,6 +304,10 @@ def settings_from_mapping(values: Mapping[str, str]) -> Settings:
         pilot_reminder_time=_time_of_day(
             "PILOT_REMINDER_TIME", get("PILOT_REMINDER_TIME", DEFAULT_PILOT_REMINDER_TIME)
         ),
+        digest_channel=_one_channel(get("DIGEST_CHANNEL"), "DIGEST_CHANNEL"),
+        digest_schedule=digest_schedule,
+        digest_lang=digest_lang,
+        kb_stale_days=_whole("KB_STALE_DAYS", get("KB_STALE_DAYS"), DEFAULT_KB_STALE_DAYS, 1, 3650),
     )  # fmt: skip
 
 
@@ -314,11 +336,18 @@ def _words(name: str, raw: str, lang: str) -> tuple[str, ...]:
     return words
 
 
-def _one_channel(raw: str) -> str:
+def _one_channel(raw: str, name: str = "ESCALATION_CHANNEL") -> str:
     if raw and not _CHANNEL_ID.match(raw):
-        raise ConfigError(
-            "ESCALATION_CHANNEL", f"{raw!r} is not a channel id (expected e.g. C0123ABCD)"
-        )
+        raise ConfigError(name, f"{raw!r} is not a channel id (expected e.g. C0123ABCD)")
+    return raw
+
+
+def _schedule(name: str, raw: str) -> str:
+    """A five-field cron expression, e.g. "0 9 * * 1" (Monday 09:00)."""
+    try:
+        CronSim(raw, dt.datetime(2026, 1, 1))
+    except CronSimError as exc:
+        raise ConfigError(name, f"{raw!r} is not a cron schedule (e.g. 0 9 * * 1): {exc}") from None
     return raw
 
 

@@ -545,3 +545,30 @@ def m011_vector_text_hash(db: Database) -> None:
     no hash and are made again once)."""
     db.table("entry_vectors").add_column("text_hash", str)
     db.table("entry_vectors").create_index(["model", "text_hash"])
+
+
+@migrations()
+def m012_lessons(db: Database) -> None:
+    """Lessons learned reviewed by the conversation manager: a draft gains what happened,
+    tags, an optional pilot, and its review (who, when, the reason of a rejection, the
+    knowledge-base entry it became) and when it was offered for review. Subscribers to the
+    weekly digest by DM."""
+    drafts = db.table("lesson_drafts")
+    for column, kind in (
+        ("happened", str),
+        ("tags", str),
+        ("pilot_id", int),
+        ("reviewed_by", str),
+        ("reviewed_at", str),
+        ("reason", str),
+        ("entry_id", str),
+        ("offered_at", str),
+    ):
+        if column not in drafts.columns_dict:
+            drafts.add_column(column, kind)
+    drafts.create_index(["state", "reviewed_at"], if_not_exists=True)
+    db.table("digest_subscriptions").create(
+        {"user_id": str, "lang": str, "subscribed_at": str},
+        pk="user_id",
+        not_null={"subscribed_at"},
+    )

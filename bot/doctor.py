@@ -34,6 +34,7 @@ SCOPES = (
     "channels:read",
     "groups:read",
     "users:read",
+    "files:write",
 )
 REINSTALL = (
     "add it in the app's OAuth & Permissions (or paste manifest.yml again), reinstall the "

@@ -675,6 +675,144 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Alle pilots lopen. 🎉",
         "en": "Every pilot is on its way. 🎉",
     },
+    # Lessons learned (bot/lessons.py, handlers/lessons.py)
+    "lesson_modal_title": {"nl": "Geleerde les", "en": "Lesson learned"},
+    "lesson_modal_submit": {"nl": "Insturen", "en": "Submit"},
+    "lesson_modal_save": {"nl": "Bewaren", "en": "Save"},
+    "lesson_field_title": {"nl": "Titel", "en": "Title"},
+    "lesson_field_happened": {"nl": "Wat gebeurde er?", "en": "What happened?"},
+    "lesson_field_learned": {
+        "nl": "Wat hebben we geleerd? (het antwoord)",
+        "en": "What did we learn? (the answer)",
+    },
+    "lesson_field_tags": {"nl": "Tags (komma's ertussen)", "en": "Tags (comma-separated)"},
+    "lesson_field_pilot": {"nl": "Bijbehorende pilot", "en": "Related pilot"},
+    "lesson_field_lang": {"nl": "Taal", "en": "Language"},
+    "lesson_submitted": {
+        "nl": "Bedankt! Je les *{title}* ligt bij de conversatiemanager ter goedkeuring.",
+        "en": "Thank you! Your lesson *{title}* is with the conversation manager for approval.",
+    },
+    "lesson_happened_label": {"nl": "Wat er gebeurde:", "en": "What happened:"},
+    "lesson_review_text": {
+        "nl": "Nieuwe geleerde les ter goedkeuring: {title} (les {id})",
+        "en": "New lesson learned to review: {title} (lesson {id})",
+    },
+    "lesson_review_header": {
+        "nl": "📝 *Nieuwe geleerde les ter goedkeuring* (van {who}, via {source})",
+        "en": "📝 *New lesson learned to review* (from {who}, via {source})",
+    },
+    "lesson_approve": {"nl": "Goedkeuren", "en": "Approve"},
+    "lesson_edit": {"nl": "Bewerken", "en": "Edit"},
+    "lesson_reject": {"nl": "Afwijzen", "en": "Reject"},
+    "lesson_approved_by": {
+        "nl": "✅ Goedgekeurd door {who}: nu in de kennisbank als `{entry}`.",
+        "en": "✅ Approved by {who}: now in the knowledge base as `{entry}`.",
+    },
+    "lesson_rejected_by": {
+        "nl": "Afgewezen door {who}: {reason}",
+        "en": "Rejected by {who}: {reason}",
+    },
+    "lesson_approved_dm": {
+        "nl": "✅ Je les *{title}* is goedgekeurd en staat nu in de kennisbank.",
+        "en": "✅ Your lesson *{title}* was approved and is now in the knowledge base.",
+    },
+    "lesson_rejected_dm": {
+        "nl": "Je les *{title}* is niet opgenomen. Reden: {reason}",
+        "en": "Your lesson *{title}* was not taken in. Reason: {reason}",
+    },
+    "lesson_reject_title": {"nl": "Les afwijzen", "en": "Reject lesson"},
+    "lesson_reject_reason": {
+        "nl": "Waarom? (de indiener krijgt dit te lezen)",
+        "en": "Why? (the submitter reads this)",
+    },
+    "lesson_failed": {"nl": "Dat lukte niet: {problem}", "en": "That did not work: {problem}"},
+    "stale_dm_intro": {
+        "nl": "🕰️ {count} kennisbank-item(s) van jou zijn meer dan {days} dagen niet "
+        "nagekeken. Klopt het nog?",
+        "en": "🕰️ {count} knowledge-base entr(y/ies) of yours were not checked for over {days} "
+        "days. Still correct?",
+    },
+    "stale_entry": {
+        "nl": "*{title}* (`{id}`) · laatst nagekeken: {updated}",
+        "en": "*{title}* (`{id}`) · last verified: {updated}",
+    },
+    "stale_still_correct": {"nl": "Klopt nog", "en": "Still correct"},
+    "stale_checked": {
+        "nl": "✅ `{id}` is nagekeken op {updated}.",
+        "en": "✅ `{id}` was verified on {updated}.",
+    },
+    "digest_subscribe": {"nl": "Digest per DM ontvangen", "en": "Get the digest by DM"},
+    "digest_unsubscribe": {"nl": "Geen digest meer per DM", "en": "Stop the digest by DM"},
+    "digest_home": {
+        "nl": "*Wekelijkse digest*: de geleerde lessen, pilots, escalaties en vragen van de week.",
+        "en": "*Weekly digest*: the lessons learned, pilots, escalations and questions of the "
+        "week.",
+    },
+    # The weekly digest (bot/digest.py)
+    "digest_title": {"nl": "Weekoverzicht {week}", "en": "Weekly digest {week}"},
+    "digest_period": {"nl": "{start} tot en met {end}", "en": "{start} to {end}"},
+    "digest_late": {
+        "nl": "⏰ Later verstuurd dan gepland ({slot}).",
+        "en": "⏰ Sent later than scheduled ({slot}).",
+    },
+    "digest_empty": {
+        "nl": "Een rustige week: niets te melden.",
+        "en": "A quiet week: nothing to report.",
+    },
+    "digest_lessons": {"nl": "Geleerde lessen", "en": "Lessons learned"},
+    "digest_lesson": {
+        "nl": "*{title}*: {summary} ({who}) · {ask}",
+        "en": "*{title}*: {summary} ({who}) · {ask}",
+    },
+    "digest_ask": {"nl": "vraag ernaar", "en": "ask about it"},
+    "digest_more": {"nl": "… en nog {count}", "en": "… and {count} more"},
+    "digest_pilots": {"nl": "Pilots", "en": "Pilots"},
+    "digest_pilot_counts": {
+        "nl": "{active} actief: {green} groen, {amber} oranje, {red} rood",
+        "en": "{active} active: {green} green, {amber} amber, {red} red",
+    },
+    "digest_flagships": {"nl": "Vlaggenschepen: {list}", "en": "Flagships: {list}"},
+    "digest_over_budget": {
+        "nl": "Budget- of urenalarm: {list}",
+        "en": "Budget or hours alerts: {list}",
+    },
+    "digest_no_updates": {
+        "nl": "Geen update in 14 dagen: {list}",
+        "en": "No update in 14 days: {list}",
+    },
+    "digest_escalations": {"nl": "Escalaties", "en": "Escalations"},
+    "digest_escalation_counts": {
+        "nl": "{total} deze week ({by_severity}) · mediaan tijd tot bevestiging: {median}",
+        "en": "{total} this week ({by_severity}) · median time to acknowledge: {median}",
+    },
+    "digest_still_open": {"nl": "Nog open: {list}", "en": "Still open: {list}"},
+    "digest_questions": {"nl": "Vragen", "en": "Questions"},
+    "digest_question_counts": {
+        "nl": "{asked} gesteld · {answered}% beantwoord · {helpful}% nuttig gevonden",
+        "en": "{asked} asked · {answered}% answered · {helpful}% found helpful",
+    },
+    "digest_topics": {"nl": "Toponderwerpen: {list}", "en": "Top topics: {list}"},
+    "digest_taught": {
+        "nl": "Aangeleerd: {questions} vraag/vragen, {phrasings} formulering(en)",
+        "en": "Taught: {questions} question(s), {phrasings} phrasing(s)",
+    },
+    "digest_to_teach": {"nl": "Nog aan te leren: {list}", "en": "Still to teach: {list}"},
+    "digest_kb": {"nl": "Kennisbank", "en": "Knowledge base"},
+    "digest_kb_counts": {
+        "nl": "{new} nieuw of bijgewerkt · {stale} verouderd (ouder dan {days} dagen)",
+        "en": "{new} new or updated · {stale} stale (older than {days} days)",
+    },
+    "digest_chart_title": {"nl": "De laatste 8 weken", "en": "The last 8 weeks"},
+    "digest_chart_asked": {"nl": "gesteld", "en": "asked"},
+    "digest_chart_answered": {"nl": "beantwoord", "en": "answered"},
+    "digest_chart_burn": {"nl": "pilotbudget besteed (€)", "en": "pilot budget spent (€)"},
+    "digest_none": {"nl": "–", "en": "–"},
+    "digest_green": {"nl": "groen", "en": "green"},
+    "digest_amber": {"nl": "oranje", "en": "amber"},
+    "digest_red": {"nl": "rood", "en": "red"},
+    "digest_crisis": {"nl": "crisis", "en": "crisis"},
+    "digest_high": {"nl": "hoog", "en": "high"},
+    "digest_normal": {"nl": "normaal", "en": "normal"},
 }
 
 

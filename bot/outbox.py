@@ -13,6 +13,10 @@ that row's channel and ts): it waits until that row is sent, and until the older
 of the same message are done, so a message ends as its last update says. When the row it
 updates fails (or is purged), the update fails too.
 
+A row of the ``upload`` route uploads a file (the weekly digest's chart: its bytes base64
+in the content) to its channel. An upload cannot be looked up by key: an upload whose send
+was interrupted after Slack took it is sent again (at least once, for files only).
+
 A process can die between Slack accepting a message and the row being marked sent. Such a
 row is left "sending"; once its lease runs out it is sent again, but first the transport
 looks for a message carrying the row's key (Slack message metadata) and, when it finds
@@ -40,7 +44,7 @@ from bot.errors import InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-Route = Literal["post", "response_url", "update"]
+Route = Literal["post", "response_url", "update", "upload"]
 State = Literal["pending", "sending", "sent", "failed"]
 STATES: tuple[State, ...] = ("pending", "sending", "sent", "failed")
 

@@ -135,10 +135,12 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     ),
     PersonalData(
         "lesson_drafts",
-        "lessons learned saved from a resolved escalation or a closed pilot, and who "
-        "submitted them, until they are reviewed",
+        "lessons learned written with /lesson, saved from a resolved escalation or a closed "
+        "pilot: who submitted them, who reviewed them and why one was rejected (an approved "
+        "lesson lives on as a knowledge-base entry owned by its submitter)",
         people=("submitted_by",),
-        mentions=("title", "body", "source"),
+        # the reviewer is replaced, not their reviews deleted: the lessons are the submitters'
+        mentions=("title", "body", "source", "happened", "reason", "reviewed_by"),
         dated_by="created_at",
     ),
     PersonalData(
@@ -161,6 +163,11 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         people=("by_user", "blocker_user"),
         mentions=("key", "text", "blocker"),
         forget="clear",
+    ),
+    PersonalData(
+        "digest_subscriptions",
+        "who asked for the weekly digest by DM (App Home); kept until they stop it",
+        people=("user_id",),
     ),
     PersonalData(
         "taught_phrasings",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.digest import DigestService
 from bot.escalations import EscalationService
 from bot.intake import Intake
+from bot.lessons import Lessons
 from bot.outbox import Outbox
 from bot.pilots import PilotService
 from bot.privacy import Privacy
@@ -22,6 +24,9 @@ def scheduled_jobs(
     privacy: Privacy,
     escalations: EscalationService,
     pilots: PilotService,
+    lessons: Lessons,
+    digest: DigestService,
+    lang: str,
     reminder_cron: str = "0 9 * * *",
 ) -> list[Job]:
     """The jobs, in the order ``socialbot jobs list`` shows them."""
@@ -76,6 +81,31 @@ def scheduled_jobs(
             description="Remind the owner of each pilot without an update for PILOT_UPDATE_DAYS "
             "days (once per quiet spell), and report pilots blocked for more than 3 days to the "
             "conversation manager. Daily at PILOT_REMINDER_TIME.",
+            missed="run_once",
+        ),
+        Job(
+            name="lesson-offers",
+            cron="* * * * *",
+            run=lambda slot: f"{lessons.offer_pending()} lesson draft(s) offered for review",
+            description="Offer lesson drafts from any source (a resolved escalation, a closed "
+            "pilot) to the conversation manager by DM, once each.",
+            missed="run_once",
+        ),
+        Job(
+            name="kb-stale",
+            cron="0 10 * * 1",
+            run=lambda slot: f"{lessons.remind_stale(lang)} stale-entry reminder(s) enqueued",
+            description="DM each owner (or the conversation manager) the entries not verified "
+            "for KB_STALE_DAYS days, with a Still correct button; once per person per week.",
+            missed="run_once",
+        ),
+        Job(
+            name="weekly-digest",
+            cron=digest.schedule,
+            run=digest.run,
+            description="Post the weekly digest to DIGEST_CHANNEL (and subscribers by DM) at "
+            "DIGEST_SCHEDULE; once per week and channel; a missed one once, late, until the "
+            "next is due.",
             missed="run_once",
         ),
     ]

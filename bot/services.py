@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.crisis import CrisisCheck
 from bot.db import Store
+from bot.digest import DigestMessages, DigestService, MarkdownDigest
 from bot.errors import ConfigError
 from bot.escalations import EscalationService, Routing
 from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from bot.knowledge.entry import Entry, EntryErrors, load_paths
 from bot.knowledge.semantic import load_models
+from bot.lessons import LessonMessages, Lessons, TextMessages
 from bot.outbox import Outbox
 from bot.pilot_report import TextRender
 from bot.pilots import PilotRender, PilotService
@@ -56,6 +58,8 @@ class Services:
     escalations: EscalationService
     crisis: CrisisCheck
     pilots: PilotService
+    lessons: Lessons
+    digest: DigestService
 
     def close(self) -> None:
         """Stop embedding in the background (its lease goes back to other processes at once)
@@ -73,14 +77,17 @@ def build_services(
     models: bool = True,
     backfill: bool = True,
     pilot_render: PilotRender | None = None,
+    lesson_messages: LessonMessages | None = None,
+    digest_messages: DigestMessages | None = None,
 ) -> Services:
     """Open the store and knowledge base; on an empty database, import the bundled entries.
 
     With ``models=False`` no semantic model is loaded and no vectors are made, for commands
     that only read entries; the next command that answers embeds what is missing. With
-    ``backfill=False`` missing vectors are left for :func:`start_backfill`.
-    ``pilot_render`` renders the pilot messages (the Slack edge passes Block Kit; plain
-    text otherwise).
+    ``backfill=False`` missing vectors are left for :func:`start_backfill`. The messages
+    about pilots, lessons and the digest are rendered by ``pilot_render``,
+    ``lesson_messages`` and ``digest_messages`` (the Slack edge's Block Kit); without them,
+    as plain text.
     """
     store = Store(settings.db_path, settings.db_source)
     embedder, reranker = load_models(settings.semantic if models else "off")
@@ -116,8 +123,38 @@ def build_services(
         update_days=settings.pilot_update_days,
         pilots_channel=settings.pilots_channel,
     )
+    teaching = Teaching(store, kb, clock)
+    lessons = Lessons(
+        store,
+        kb,
+        teaching,
+        settings.conversation_managers,
+        clock,
+        lesson_messages or TextMessages(),
+        settings.kb_stale_days,
+        settings.zone,
+    )
+    digest = DigestService(
+        store,
+        teaching,
+        clock,
+        settings.zone,
+        settings.digest_channel,
+        settings.digest_schedule,
+        settings.digest_lang,
+        settings.kb_stale_days,
+        digest_messages or MarkdownDigest(),
+    )
     jobs = scheduled_jobs(
-        outbox, intake, privacy, escalations, pilots, settings.pilot_reminder_cron
+        outbox,
+        intake,
+        privacy,
+        escalations,
+        pilots,
+        lessons,
+        digest,
+        settings.digest_lang,
+        settings.pilot_reminder_cron,
     )
     return Services(
         settings=settings,
@@ -127,11 +164,13 @@ def build_services(
         intake=intake,
         outbox=outbox,
         scheduler=Scheduler(store, jobs, settings.zone, clock),
-        teaching=Teaching(store, kb, clock),
+        teaching=teaching,
         privacy=privacy,
         escalations=escalations,
         crisis=CrisisCheck(settings.crisis_words, kb, settings.crisis_playbook),
         pilots=pilots,
+        lessons=lessons,
+        digest=digest,
     )
 
 

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.health import HealthCheck
 from bot.services import Services
-from handlers import actions, commands, escalations, events, home, pilots, teaching
+from handlers import actions, commands, escalations, events, home, lessons, pilots, teaching
 from handlers.failures import log_failure
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def build_app(services: Services, client: WebClient, health: HealthCheck, worker
     home.register(app, services)
     teaching.register(app, services)
     pilots.register(app, services)
+    lessons.register(app, services)
     _acknowledge_the_rest(app)
     app.error(_on_error(services, health))
     return app

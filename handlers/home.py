@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.services import Services
 from handlers.blocks import home_view
 from handlers.lazy import ack_only, after_ack
+from handlers.lesson_blocks import subscription_blocks
 from handlers.pilot_blocks import attention_blocks
 from handlers.teaching_blocks import to_teach_blocks
 
@@ -33,7 +34,8 @@ def register(app: App, services: Services) -> None:
 
 def publish(client: WebClient, services: Services, user: str, manager: bool) -> None:
     """Publish ``user``'s App Home; a conversation manager also sees the last 7 days, the
-    pilots that need attention and the to-teach list."""
+    pilots that need attention and the to-teach list. Everyone can subscribe to the weekly
+    digest by DM."""
     lang = services.settings.default_lang
     stats = services.questions.weekly_stats() if manager else None
     extra: list[Block | dict[str, Any]] = []
@@ -41,5 +43,6 @@ def publish(client: WebClient, services: Services, user: str, manager: bool) -> 
         days = services.settings.pilot_update_days
         extra.extend(attention_blocks(services.pilots.attention(), lang, days))
         extra.extend(to_teach_blocks(services.teaching.to_teach(), lang))
+    extra[:0] = subscription_blocks(services.lessons.subscribed(user), lang)
     view = home_view(lang, services.questions.recent(user), stats, extra)
     client.views_publish(user_id=user, view=view)

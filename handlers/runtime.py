@@ -37,6 +37,7 @@ from bot.worker import Tuning, Worker
 from handlers.app import build_app
 from handlers.client import build_client
 from handlers.doctor import SlackProbe
+from handlers.lesson_blocks import SlackLessonMessages
 from handlers.pilot_blocks import SlackPilotRender
 from handlers.replies import SlackReplies, taught_dm
 from handlers.serve import check_bot_token, http_server, refusal, stop_http_server, wsgi_app
@@ -57,14 +58,22 @@ def taught_dm_renderer() -> Render:
     return taught_dm
 
 
+def slack_services(settings: Settings, **options: Any) -> Services:
+    """The services with the messages about pilots, lessons and the digest rendered in
+    Block Kit (``options`` as for :func:`bot.services.build_services`)."""
+    messages = SlackLessonMessages()
+    return build_services(
+        settings,
+        pilot_render=SlackPilotRender(),
+        lesson_messages=messages,
+        digest_messages=messages,
+        **options,
+    )
+
+
 def doctor_probe(settings: Settings) -> SlackProbe:
     """The Slack calls of ``socialbot doctor``: each made once (a person waits)."""
     return SlackProbe(build_client(settings.slack_bot_token, settings.slack_api_url, retries=0))
-
-
-def pilot_render() -> SlackPilotRender:
-    """The pilot messages in Block Kit (the CLI's jobs use it too, through this door)."""
-    return SlackPilotRender()
 
 
 def build_worker(services: Services, tuning: Tuning) -> Worker:
@@ -86,7 +95,7 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
     """
     settings.require_slack(mode)
     configure_logging(settings.log_level, settings.secrets)
-    services = build_services(settings, backfill=False, pilot_render=pilot_render())
+    services = slack_services(settings, backfill=False)
     try:
         require_writable(services.store)
         client = slack_client(settings)
@@ -137,7 +146,7 @@ def worker_process(settings: Settings, tuning: Tuning, stop: Event) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging(settings.log_level, settings.secrets)
     _lower_priority()
-    services = build_services(settings, seed=False, pilot_render=pilot_render())
+    services = slack_services(settings, seed=False)
     keep_vectors_complete(services.kb)  # a worker answers: it notices missing vectors
     stopping = threading.Event()  # the worker's threads wait on a thread event
     threading.Thread(target=_relay_stop, args=(stop, stopping), daemon=True).start()

@@ -9,6 +9,8 @@ are not unfurled.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import http.client
 import json
 import logging
@@ -17,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.metadata import Metadata
 from slack_sdk.webhook import WebhookClient
 
@@ -39,6 +41,11 @@ TRANSIENT = frozenset(
         "team_added_to_org",
     }
 )
+# Messages that are not replies to someone's question: a delay is not apologised for as
+# "you asked this on …" (the digest says itself when it is late).
+_NOT_REPLIES = frozenset(
+    {"digest", "lesson_review", "lesson_approved", "lesson_rejected", "kb_stale"}
+)
 # A response_url that can no longer be used: the answer goes by DM instead.
 _SPENT_URL = ("expired_url", "used_url", "invalid_url")
 # Errors of a lookup that mean it cannot be done (a missing scope, a channel gone).
@@ -58,6 +65,9 @@ class SlackTransport:
         (late) or Slack refuses it, it goes to the asker by DM, saying it is late."""
         if row.route == "update":
             return self._update(row)
+        if row.route == "upload":
+            return self._upload(row)
+        late = late and row.kind not in _NOT_REPLIES
         content = self._late(row) if late else row.content
         if row.route == "response_url" and not late and row.response_url:
             result = self._respond(row.response_url, content)
@@ -71,8 +81,9 @@ class SlackTransport:
 
     def find(self, row: Row) -> Sent | Retry | None:
         """The message carrying ``row.key`` in the channel (or thread) it was sent to; an
-        update is not looked up (sending it again changes nothing)."""
-        if row.route == "update":
+        update is not looked up (sending it again changes nothing), nor an upload (a file
+        carries no metadata: after a crash at the wrong moment it is uploaded again)."""
+        if row.route in ("update", "upload"):
             return None
         if row.route == "response_url":
             channel, thread = row.user_id, None  # only its DM can be looked up
@@ -141,6 +152,28 @@ class SlackTransport:
         except (OSError, http.client.HTTPException) as error:
             return Retry(f"Slack unreachable: {error}")
         return Sent(target.channel, target.ts)
+
+    def _upload(self, row: Row) -> Delivery:
+        """files_upload_v2 of the file in the row (its bytes base64 in ``png_base64``)."""
+        try:
+            data = base64.b64decode(row.content.get("png_base64") or "", validate=True)
+        except (binascii.Error, ValueError):
+            return Failed("the file to upload is not valid base64")
+        try:
+            response = self.client.files_upload_v2(
+                channel=row.channel,
+                file=data,
+                filename=row.content.get("filename") or "file.png",
+                title=row.content.get("title") or "",
+            )
+        except SlackApiError as error:
+            return _api_error(error)
+        except SlackRequestError as error:  # the upload URL refused the bytes
+            return Retry(f"upload failed: {error}")
+        except (OSError, http.client.HTTPException) as error:
+            return Retry(f"Slack unreachable: {error}")
+        file = response.get("file") or {}
+        return Sent(row.channel, str(file.get("id") or "") or None)
 
     def _respond(self, url: str, content: dict[str, Any]) -> Delivery:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from bot.db import Store
 from bot.knowledge import Entry, KnowledgeBase
 from bot.knowledge.entry import load_paths
+from bot.scheduler import Scheduler
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 
@@ -94,3 +96,20 @@ def write_lock_held(path: Path, seconds: float) -> Iterator[None]:
             yield
         finally:
             holder.kill()
+
+
+def tick_together(schedulers: list[Scheduler]) -> None:
+    """Tick every scheduler at the same moment, each on a thread of its own (as processes
+    racing for a slot), and wait for them."""
+    start = threading.Barrier(len(schedulers))
+
+    def tick(scheduler: Scheduler) -> None:
+        start.wait()
+        scheduler.tick()
+        scheduler.store.close_thread_connection()
+
+    threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -18,6 +18,7 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.escalations import Escalation, Notice
 from bot.i18n import t
+from bot.lessons import save_draft
 from bot.outbox import STATES, Message, Sent
 from bot.pilots import PilotForm, UpdateForm
 from bot.services import build_services
@@ -803,7 +804,10 @@ def test_jobs_run_of_an_unknown_job_names_the_jobs(
     code, out, err = run(capsys, "jobs", "run", "outbox-swep")
     assert code == 1
     assert out == ""
-    jobs = "outbox-sweep, privacy-retention, escalation-deadlines, pilot-reminders"
+    jobs = (
+        "outbox-sweep, privacy-retention, escalation-deadlines, pilot-reminders, "
+        "lesson-offers, kb-stale, weekly-digest"
+    )
     assert f"no job 'outbox-swep'; the jobs are: {jobs}" in err
 
 
@@ -1227,3 +1231,52 @@ def test_pilots_export_writes_csv_for_a_dutch_excel_and_json(
     assert [p["name"] for p in document["pilots"]] == ["TikTok recruitment", "Zoë's flagship"]
     code, _, err = run(capsys, "pilots", "export", "--format", "xlsx")
     assert code == 2 and "xlsx" in err
+
+
+def test_digest_preview_prints_markdown_and_writes_the_chart(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "digest", "--preview", "--week", "2026-W48")
+    assert code == 0
+    assert out.startswith("# Weekoverzicht 2026-W48\n\n_2026-11-23 tot en met 2026-11-29_")
+    assert "## Kennisbank" in out and "## Vragen" not in out  # no questions: left out
+    assert Path("digest-2026-W48.png").read_bytes().startswith(b"\x89PNG")
+    assert "digest-2026-W48.png" in err
+
+
+def test_digest_post_is_once_per_week_unless_forced(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run(capsys, "digest", "--post")
+    assert code == 2 and "DIGEST_CHANNEL is not set" in err
+    monkeypatch.setenv("DIGEST_CHANNEL", "C0DIGEST")
+    code, out, _ = run(capsys, "digest", "--post", "--week", "2026-W48")
+    assert code == 0 and out.startswith("digest 2026-W48: queued for C0DIGEST")
+    code, out, _ = run(capsys, "digest", "--post", "--week", "2026-W48")
+    assert code == 0 and "posted already" in out
+    assert run(capsys, "digest", "--post", "--week", "2026-W48", "--force")[0] == 0
+    _, out, _ = run(capsys, "outbox", "list", "--json")
+    keys = sorted(json.loads(line)["key"] for line in out.splitlines())
+    assert keys[:2] == ["digest-chart:C0DIGEST:2026-W48", "digest-chart:C0DIGEST:2026-W48:forced:"
+                        + keys[1].rsplit(":forced:", 1)[1]]  # fmt: skip
+    assert len(keys) == 4
+    assert run(capsys, "digest", "--week", "2026-48")[0] == 2
+    assert run(capsys, "digest", "--force")[0] == 2
+
+
+def test_lessons_list_shows_drafts_and_their_review(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "lessons", "list")[:2] == (0, "No lessons.\n")
+    settings = load_settings()
+    services = build_services(settings, models=False)
+    try:
+        with services.store.transaction() as db:
+            save_draft(db, "Na een crisis", "Evalueer binnen een week.", "nl", "escalation:ESC-1",
+                       "UREPORT1", dt.datetime(2026, 11, 20, tzinfo=dt.UTC))  # fmt: skip
+    finally:
+        services.close()
+    code, out, _ = run(capsys, "lessons", "list", "--pending")
+    assert code == 0 and "draft" in out and "escalation:ESC-1" in out and "Na een crisis" in out
+    _, out, _ = run(capsys, "lessons", "list", "--json")
+    assert json.loads(out)["source"] == "escalation:ESC-1"

@@ -22,15 +22,15 @@ def test_manifest_matches_the_listeners() -> None:
         "message.im",
     ]
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
-    assert commands == ["/ask", "/escalate", "/pilot"]
+    assert commands == ["/ask", "/escalate", "/pilot", "/lesson"]
     (shortcut,) = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", "escalate_message")
     # The scopes, in the manifest's order, are those `socialbot doctor` checks the token for.
     assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
-    assert {"chat:write", "commands", "im:history", "users:read"} <= set(SCOPES)
+    assert {"chat:write", "commands", "im:history", "users:read", "files:write"} <= set(SCOPES)
     handlers = "".join(p.read_text() for p in (ROOT / "handlers").glob("*.py"))
     for event in ("app_home_opened", "app_mention", '"message"', '"/ask"', '"/escalate"',
-                  '"escalate_message"', '"/pilot"'):  # fmt: skip
+                  '"escalate_message"', '"/pilot"', '"/lesson"'):  # fmt: skip
         assert event in handlers
 
 

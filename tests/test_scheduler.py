@@ -11,7 +11,7 @@ import pytest
 from bot.db import Store
 from bot.errors import BotError, InvalidInput, NotFound
 from bot.scheduler import GRACE, Job, Scheduler, due, slots_after
-from tests.conftest import ManualClock
+from tests.conftest import ManualClock, tick_together
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -180,18 +180,7 @@ def test_two_schedulers_on_one_database_run_each_slot_once(fresh_store: Store) -
         schedulers[0].tick()
         for minute in range(1, 6):
             clock.now = local(2026, 11, 20, 9, minute)
-            start = threading.Barrier(2)
-
-            def tick(scheduler: Scheduler, start: threading.Barrier = start) -> None:
-                start.wait()
-                scheduler.tick()
-                scheduler.store.close_thread_connection()
-
-            threads = [threading.Thread(target=tick, args=(s,)) for s in schedulers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            tick_together(schedulers)
     finally:
         other_store.close()
     assert runs == [local(2026, 11, 20, 9, m) for m in range(1, 6)]

@@ -17,10 +17,10 @@ from bot.config import Settings
 from bot.health import HealthCheck
 from bot.logs import configure_logging
 from bot.metrics import Metrics
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.worker import Tuning
 from handlers.app import build_app
-from handlers.runtime import build_worker, pilot_render, slack_client, worker_process
+from handlers.runtime import build_worker, slack_client, slack_services, worker_process
 from handlers.serve import http_server, stop_http_server, wsgi_app
 from handlers.workers import WorkerPool
 from tests.conftest import FIXTURE_KB
@@ -128,7 +128,7 @@ def running_as_served(settings: Settings, slack: FakeSlack) -> Iterator[Running]
 def serving(settings: Settings, slack: FakeSlack, processes: int = 0) -> Iterator[Running]:
     """Composed as handlers.runtime.serve composes it, with the workers on threads of this
     process (``processes=0``) or in worker processes."""
-    services = build_services(settings, pilot_render=pilot_render())
+    services = slack_services(settings)
     configure_logging(settings.log_level, settings.secrets)
     stop = threading.Event()
     pool: WorkerPool | None = None

@@ -49,6 +49,9 @@ _BOT_USER_ID = "UBOT"
 _BOT_ID = "BBOT"
 _TEAM_ID = "T1"
 _RESPONSE_PREFIX = "/response/"
+# Where files.getUploadURLExternal tells a client to send a file's bytes (files_upload_v2).
+_UPLOAD_PREFIX = "/upload/"
+UPLOAD_METHOD = "files.upload_url"
 _ANY_METHOD = "*"
 _HISTORY_LIMIT = 100
 _HISTORY_MAX_LIMIT = 999
@@ -79,6 +82,7 @@ class Call:
     headers: dict[str, str]
     path: str
     status: int = 200
+    raw: bytes = b""  # the request body as sent (e.g. a file's bytes)
     body: str = ""
 
     def json(self, key: str) -> Any:
@@ -243,6 +247,9 @@ class FakeSlack:
         self._messages: list[tuple[str, dict[str, Any]]] = []
         self._down_status: int | None = None
         self._expired: set[str] = set()
+        # files_upload_v2: bytes by file id (step 2), then shared to a channel (step 3)
+        self._uploaded: dict[str, bytes] = {}
+        self._files: list[dict[str, Any]] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -370,6 +377,8 @@ class FakeSlack:
             self._delays.clear()
             self._responses.clear()
             self._expired.clear()
+            self._uploaded.clear()
+            self._files.clear()
             self._down_status = None
             self.delay = 0.0
 
@@ -396,6 +405,12 @@ class FakeSlack:
                 if isinstance(payload, dict) and payload.get("key") is not None:
                     keys.append(str(payload["key"]))
         return keys
+
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by files.completeUploadExternal (``id``, ``title``, ``channel``,
+        ``content``: the bytes uploaded), in sharing order; only ``channel``'s when given."""
+        with self._cond:
+            return [dict(f) for f in self._files if channel is None or f["channel"] == channel]
 
     # -- behaviour knobs -------------------------------------------------------------------
 
@@ -510,6 +525,9 @@ class FakeSlack:
             method = route[len("/api/") :]
         elif route.startswith(_RESPONSE_PREFIX):
             method = RESPONSE_URL_METHOD
+        elif route.startswith(_UPLOAD_PREFIX):
+            method = UPLOAD_METHOD
+            params = {"file_id": route[len(_UPLOAD_PREFIX) :]}
         else:
             method = route
 
@@ -519,6 +537,7 @@ class FakeSlack:
             headers=headers,
             path=route,
             body=raw_body.decode("utf-8", errors="replace"),
+            raw=raw_body,
         )
         extra_headers: dict[str, str] = {}
         with self._cond:
@@ -553,7 +572,7 @@ class FakeSlack:
             }
             if failure.retry_after is not None:
                 extra_headers["Retry-After"] = failure.retry_after
-        elif not is_api and method != RESPONSE_URL_METHOD:
+        elif not is_api and method not in (RESPONSE_URL_METHOD, UPLOAD_METHOD):
             call.status = 404
             payload = {"ok": False, "error": "unknown_path"}
         elif override is not None:
@@ -587,6 +606,18 @@ class FakeSlack:
             }
         if method == "chat.postMessage":
             return self._post_message(p)
+        if method == "files.getUploadURLExternal":
+            with self._cond:
+                file_id = f"F{len(self._uploaded) + 1:06d}"
+                self._uploaded[file_id] = b""
+            upload_url = f"{self.base_url}{_UPLOAD_PREFIX}{file_id}"
+            return {"ok": True, "file_id": file_id, "upload_url": upload_url}
+        if method == UPLOAD_METHOD:
+            with self._cond:
+                self._uploaded[str(p["file_id"])] = call.raw
+            return {"ok": True}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(p)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":
@@ -632,6 +663,25 @@ class FakeSlack:
                 },
             }
         return {"ok": True}
+
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        """files.completeUploadExternal: share the uploaded files to ``channel_id``."""
+        files = _json_field(p.get("files")) or []
+        shared = []
+        with self._cond:
+            for item in files:
+                file_id = str(item.get("id"))
+                if file_id not in self._uploaded:
+                    return {"ok": False, "error": "file_not_found"}
+                stored = {
+                    "id": file_id,
+                    "title": item.get("title"),
+                    "channel": p.get("channel_id"),
+                    "content": self._uploaded[file_id],
+                }
+                self._files.append(stored)
+                shared.append({"id": file_id, "title": item.get("title")})
+        return {"ok": True, "files": shared}
 
     def _post_message(self, p: dict[str, Any]) -> dict[str, Any]:
         """chat.postMessage: store the message in its channel (a user's: their DM)."""

@@ -337,7 +337,14 @@ def test_reminders_with_time_travel_dm_the_owner_once_with_an_update_now_button(
     clock = ManualClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=15))
     later = PilotService(services.store, clock, SlackPilotRender(), (MANAGER,), "en", 14)
     jobs = scheduled_jobs(
-        services.outbox, services.intake, services.privacy, services.escalations, later
+        services.outbox,
+        services.intake,
+        services.privacy,
+        services.escalations,
+        later,
+        services.lessons,
+        services.digest,
+        "en",
     )
     (job,) = [j for j in jobs if j.name == "pilot-reminders"]
     assert job.run(clock.now).startswith("1 reminder(s)")
