@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -210,8 +211,33 @@ def refusal(exc: SlackApiError, settings: Settings) -> str:
     ) from None
 
 
-def stop_http_server(server: Any) -> None:
+def stop_http_server(server: Any, loop: threading.Thread | None = None) -> None:
     """Stop a server from :func:`http_server` taking requests: let those in progress finish
-    (up to ``STOP_SECONDS``), then close its sockets."""
+    (up to ``STOP_SECONDS``), then close all its sockets: the listening one, its trigger and
+    every connection's (waitress's ``server.close()`` closes only the first two).
+
+    ``loop`` is the thread still running ``server.run()``, if one does (the tests serve from
+    one): the sockets are then closed in that thread, which ends its loop, not under its
+    ``select()``, which would fail (EBADF) and leave the connections' sockets open, to the
+    garbage collector."""
     server.task_dispatcher.shutdown(timeout=STOP_SECONDS)
-    server.close()
+    if loop is not None and loop.is_alive():
+        server.trigger.pull_trigger(lambda: _close_all(server))  # the loop ends with no socket
+        loop.join(timeout=STOP_SECONDS)
+        if loop.is_alive():
+            log.warning("the HTTP server's loop did not stop in %ss", STOP_SECONDS)
+    _close_all(server)  # when no loop runs (else nothing is left)
+
+
+def _close_all(server: Any) -> None:
+    """Close every socket of a waitress server: its connections (with their buffers), its
+    trigger and the listening socket."""
+    from waitress.channel import HTTPChannel
+
+    sockets = server._map  # waitress's socket map: file descriptor -> dispatcher
+    for dispatcher in list(sockets.values()):
+        if isinstance(dispatcher, HTTPChannel):
+            dispatcher.handle_close()  # closes its output buffers too
+        else:
+            dispatcher.close()
+    sockets.clear()

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
+from waitress.channel import HTTPChannel
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.logs import RedactSecrets
 from handlers.runtime import slack_client
-from handlers.serve import check_bot_token
+from handlers.serve import check_bot_token, http_server, stop_http_server
 
 
 def logged(name: str, *calls: tuple[object, ...], exc_info: bool = False) -> str:
@@ -105,3 +108,44 @@ def test_slack_in_trouble_at_start_up_is_logged_not_blamed_on_a_setting(
     settings = Settings(slack_bot_token="xoxb-1-2-abc", slack_api_url=f"{not_slack}/503/")
     check_bot_token(slack_client(settings), settings)
     assert "answered HTTP 503 to the bot token check" in caplog.text
+
+
+def _hello(environ: dict[str, object], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello\n"]
+
+
+@pytest.mark.parametrize("in_a_thread", [True, False])
+def test_stopping_the_server_closes_every_connection(in_a_thread: bool) -> None:
+    """The connections still open when the server stops are closed, not left to the garbage
+    collector (a ResourceWarning, which the tests' -W error turned into a failure of
+    whichever test ran when it collected them). Served from a thread as the tests serve,
+    the loop ends as their sockets close; served as ``socialbot serve`` does, the loop has
+    ended (on a signal) before the server is stopped."""
+    server = http_server(_hello, "127.0.0.1", 0, threads=2)
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    idle = socket.create_connection(("127.0.0.1", server.effective_port), timeout=5)
+    served = socket.create_connection(("127.0.0.1", server.effective_port), timeout=5)
+    with idle, served:
+        idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # a request not finished
+        served.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # HTTP/1.1: kept alive
+        answer = b""
+        while not answer.endswith(b"hello\n"):
+            answer += served.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        connections = [c for c in server._map.values() if isinstance(c, HTTPChannel)]
+        assert len(connections) == 2
+        sockets = [c.socket for c in connections]
+        if in_a_thread:
+            stop_http_server(server, loop)
+        else:
+            # as a signal ends the loop in `serve`: the loop stops with the sockets open
+            everything = dict(server._map)
+            server.trigger.pull_trigger(lambda: server._map.clear())
+            loop.join(timeout=5)
+            server._map.update(everything)
+            stop_http_server(server)
+        assert not loop.is_alive()
+        assert all(s.fileno() == -1 for s in sockets)
+        assert idle.recv(4096) == b"" and served.recv(4096) == b""  # closed by the server
