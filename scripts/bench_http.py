@@ -1,12 +1,32 @@
 """Time-to-ack of signed /ask requests over HTTP, against a bare Bolt app served the same way.
 
-    python scripts/bench_http.py [--requests 2000] [--concurrency 32] [--threads 16]
+    python scripts/bench_http.py [--requests 2000] [--concurrency 32] [--threads 16] [--rounds 3]
+    python scripts/bench_http.py --servers bare socialbot socialbot-idle socialbot-lexical
 
-Each server (socialbot's `serve --http` WSGI app, then a bare Bolt app whose one listener
-only acks) runs in its own process on waitress with the same thread count; its Web API and
-response_url calls go to the local fake Slack server from tests/slack. This process sends
-the signed requests, `--concurrency` at a time, and measures each request until its response
-(the ack). Bounded: it sends exactly `--requests` requests per server and stops.
+Each server runs in its own process on waitress with the same thread count; its Web API and
+response_url calls go to the local fake Slack server from tests/slack, in a process of its
+own at a lower priority. This process sends the signed requests, `--concurrency` at a time,
+and measures each request until its response (the ack). The servers alternate for
+`--rounds` rounds. Bounded: each round sends exactly `--requests` requests (after 50 warm-up
+requests) and stops its server.
+
+Servers (`--servers`, default `bare socialbot`):
+
+- bare: a Bolt app whose one listener only acks;
+- socialbot: composed as `socialbot serve --http` composes it (handlers.runtime.serve), with
+  its worker processes (SOCIALBOT_WORKERS, default 2) answering the intake and delivering
+  the outbox while the acks are measured; the warm-up's answers must arrive before the
+  timed requests start (the workers have loaded their models);
+- socialbot-idle: the same server without worker processes: each ack still does the
+  replay check and the intake write, but nothing answers meanwhile;
+- socialbot-lexical: the same as socialbot with SOCIALBOT_SEMANTIC=off (cheaper answers).
+
+For the socialbot servers the replay-check write and the intake write of each timed request
+are timed inside the server, and how many of the round's questions were answered (reached
+response_url) before the round ended is counted. When a round ends its server stops, and
+its workers with it: questions not yet answered stay in that round's database, which is
+thrown away. The share of the machine's CPU that other processes used during each round is
+printed, to show whether the machine was quiet.
 """
 
 from __future__ import annotations
@@ -15,14 +35,17 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
+import queue
 import signal
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,12 +62,19 @@ QUESTIONS = [
     "Mag ik foto's van collega's posten?",
     "What is the capital of France?",
 ]
+WARM_UP = 50
+SERVERS = ("bare", "socialbot", "socialbot-idle", "socialbot-lexical")
 
 
-def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
+def run_socialbot(
+    api_url: str, db_dir: str, port: mp.Queue[Any], threads: int, variant: str, stats: mp.Queue[Any]
+) -> None:
     """Serve socialbot as `socialbot serve --http` does (in a child process): composed as
     ``handlers.runtime.serve`` composes it, with its worker processes answering the intake
-    and delivering the outbox while the acks are measured."""
+    and delivering the outbox while the acks are measured (none for ``socialbot-idle``).
+
+    SIGUSR1 clears the timings of the two writes (after the warm-up); SIGTERM puts them on
+    ``stats``, stops the workers and exits."""
     from bot.config import settings_from_mapping
     from bot.health import HealthCheck
     from bot.logs import configure_logging
@@ -58,6 +88,7 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
     settings = settings_from_mapping(
         {
             "SOCIALBOT_DB": f"{db_dir}/bench.db",
+            "SOCIALBOT_SEMANTIC": "off" if variant == "socialbot-lexical" else "auto",
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": api_url,
@@ -72,28 +103,56 @@ def run_socialbot(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> No
     client = slack_client(settings)
     check_bot_token(client, settings)
     pool = WorkerPool(worker_process, (settings, Tuning()), settings.workers)
-    health = HealthCheck(services.intake, services.outbox, settings.health_max_age, pool.alive)
+    alive = pool.alive if variant != "socialbot-idle" else lambda: 1
+    health = HealthCheck(services.intake, services.outbox, settings.health_max_age, alive)
     app = build_app(services, client, health)
-    pool.start()
+    timings: dict[str, list[float]] = {"replay": [], "intake": []}
+    services.questions.first_time = _timed(services.questions.first_time, timings["replay"])  # type: ignore[method-assign]
+    services.intake.accept = _timed(services.intake.accept, timings["intake"])  # type: ignore[method-assign]
+    if variant != "socialbot-idle":
+        pool.start()
     server = http_server(wsgi_app(app, SECRET, health.check), "127.0.0.1", 0, threads)
 
-    def stop(*_: object) -> None:  # terminate() from the parent: stop the workers too
-        pool.stop()
+    def clear(*_: object) -> None:
+        for values in timings.values():
+            values.clear()
+
+    def stop(*_: object) -> None:  # terminate() from the parent: report, stop the workers too
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once
+        stats.put({name: list(values) for name, values in timings.items()})
+        stats.close()
+        stats.join_thread()
+        if variant != "socialbot-idle":
+            pool.stop()
         os._exit(0)
 
+    signal.signal(signal.SIGUSR1, clear)
     signal.signal(signal.SIGTERM, stop)
     start_backfill(services.kb)
     port.put(server.effective_port)
     server.run()
 
 
-def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
+def _timed(function: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
+    def timed(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            into.append(time.perf_counter() - started)
+
+    return timed
+
+
+def run_bare(
+    api_url: str, db_dir: str, port: mp.Queue[Any], threads: int, variant: str, stats: mp.Queue[Any]
+) -> None:
     """A bare Bolt app with one listener that only acks, served the same way."""
-    import waitress
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from handlers.serve import wsgi_app
+    from bot.health import Health
+    from handlers.serve import http_server, wsgi_app
 
     app = App(
         client=WebClient(token="xoxb-bench", base_url=api_url),
@@ -107,9 +166,7 @@ def run_bare(api_url: str, db_dir: str, port: mp.Queue, threads: int) -> None:
     def ask(ack):  # type: ignore[no-untyped-def]
         ack()
 
-    server = waitress.create_server(
-        wsgi_app(app, SECRET), host="127.0.0.1", port=0, threads=threads
-    )
+    server = http_server(wsgi_app(app, SECRET, lambda: Health(True, [])), "127.0.0.1", 0, threads)
     port.put(server.effective_port)
     server.run()
 
@@ -118,10 +175,11 @@ class FakeSlackProcess:
     """The fake Slack Web API in its own process, so its work is not billed to either side."""
 
     def __init__(self) -> None:
-        self._requests: mp.Queue = mp.Queue()
-        self._replies: mp.Queue = mp.Queue()
+        self._requests: mp.Queue[Any] = mp.Queue()
+        self._replies: mp.Queue[Any] = mp.Queue()
         self._process = mp.Process(target=_fake_slack_main, args=(self._requests, self._replies))
         self._process.start()
+        self.pid = self._process.pid
         self.api_url, self._base = self._replies.get(timeout=30)
 
     def response_url(self, name: str) -> str:
@@ -144,7 +202,7 @@ class FakeSlackProcess:
         self._process.join(timeout=10)
 
 
-def _fake_slack_main(requests: mp.Queue, replies: mp.Queue) -> None:
+def _fake_slack_main(requests: mp.Queue[Any], replies: mp.Queue[Any]) -> None:
     # The fake stands in for Slack's servers, which do not run on the app's machine: it runs
     # at a lower priority, so it takes the CPU only when the server and the load leave it.
     os.nice(10)
@@ -156,13 +214,10 @@ def _fake_slack_main(requests: mp.Queue, replies: mp.Queue) -> None:
 
 
 def measure(
-    url: str, slack: FakeSlackProcess, requests: int, concurrency: int, answered: bool
-) -> dict[str, float]:
+    url: str, slack: FakeSlackProcess, requests: int, concurrency: int, warmed: Callable[[], None]
+) -> dict[str, Any]:
     """Send the signed /ask requests; return latency percentiles (ms) and throughput.
-
-    With ``answered``, the warm-up's answers must reach response_url before the timed
-    requests start: the workers have loaded their models, as in a server that has run a while.
-    """
+    ``warmed`` runs after the warm-up requests, before the timed ones."""
 
     def one(i: int) -> float:
         body = signing.slash_command_body(
@@ -177,49 +232,144 @@ def measure(
             raise RuntimeError(f"request {i} got HTTP {status}")
         return elapsed
 
-    before = slack.responses()
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, range(min(50, requests))))  # warm-up, not counted
-        if answered:
-            slack.wait_for_responses(before + min(50, requests))
+        list(pool.map(one, range(min(WARM_UP, requests))))  # warm-up, not counted
+        warmed()
+        before = slack.responses()
         started = time.perf_counter()
         latencies = sorted(pool.map(one, range(requests)))
         wall = time.perf_counter() - started
     return {
         "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+        "p99": _p99(latencies) * 1000,
         "max": latencies[-1] * 1000,
         "rps": requests / wall,
         "over_3s": sum(x > 3.0 for x in latencies),
-        "sent": before + min(50, requests) + requests,
+        "answered": slack.responses() - before,
     }
 
 
-def bench(target: str, slack: FakeSlackProcess, args: argparse.Namespace) -> dict[str, float]:
-    ports: mp.Queue = mp.Queue()
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
+def bench(target: str, slack: FakeSlackProcess, args: argparse.Namespace) -> dict[str, Any]:
+    ports: mp.Queue[Any] = mp.Queue()
+    stats: mp.Queue[Any] = mp.Queue()
+    socialbot = target != "bare"
     with tempfile.TemporaryDirectory() as db_dir:
-        runner = run_socialbot if target == "socialbot" else run_bare
+        runner = run_socialbot if socialbot else run_bare
         process = mp.Process(
-            target=runner, args=(slack.api_url, db_dir, ports, args.threads), daemon=False
+            target=runner,
+            args=(slack.api_url, db_dir, ports, args.threads, target, stats),
+            daemon=False,
         )
         process.start()
+        terminated = False
         try:
-            port = ports.get(timeout=120)
+            port = _started(process, ports)
             url = f"http://127.0.0.1:{port}/slack/events"
             _wait_healthy(f"http://127.0.0.1:{port}/healthz")
             print(
                 f"{target}: {args.requests} requests, {args.concurrency} at a time…",
                 file=sys.stderr,
             )
-            result = measure(url, slack, args.requests, args.concurrency, target == "socialbot")
-            # let the slow part (answers sent to response_url) drain before stopping
-            sent = result.pop("sent")
-            if target == "socialbot":
-                slack.wait_for_responses(int(sent))
+
+            def warmed() -> None:
+                if target in ("socialbot", "socialbot-lexical"):  # the workers are running
+                    slack.wait_for_responses(min(WARM_UP, args.requests), timeout=120)
+                if socialbot:
+                    os.kill(process.pid or 0, signal.SIGUSR1)
+                    time.sleep(0.2)
+
+            others = OtherLoad([process.pid or 0, slack.pid or 0])
+            result = measure(url, slack, args.requests, args.concurrency, warmed)
+            result["others"] = others.share()
+            if not socialbot:
+                return result
+            process.terminate()
+            terminated = True
+            timings = stats.get(timeout=30)
+            for name, values in timings.items():
+                result[f"{name}_p50"] = statistics.median(values) * 1000 if values else 0.0
+                result[f"{name}_p99"] = _p99(values) * 1000 if values else 0.0
             return result
         finally:
-            process.terminate()
-            process.join(timeout=10)
+            if not terminated:  # once: a socialbot server stops its workers first
+                process.terminate()
+            process.join(timeout=60)
+            if process.is_alive():
+                _kill_tree(process.pid or 0)
+                process.join(timeout=10)
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a server that did not stop, and its worker processes."""
+    import psutil
+
+    print(f"server {pid} did not stop within 60 s: killed", file=sys.stderr)
+    parent = psutil.Process(pid)
+    for process in [*parent.children(recursive=True), parent]:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+
+
+class OtherLoad:
+    """The share of the machine's CPU used by processes other than this one and the trees
+    of ``pids``, from now until :meth:`share` (Linux; None elsewhere)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.start = (_busy(), self._ours())
+
+    def _ours(self) -> float:
+        try:
+            import psutil
+        except ImportError:
+            return 0.0
+        total = sum(os.times()[:2])
+        for pid in self.pids:
+            try:
+                process = psutil.Process(pid)
+                for p in [process, *process.children(recursive=True)]:
+                    times = p.cpu_times()
+                    total += times.user + times.system
+            except psutil.Error:
+                continue
+        return total
+
+    def share(self) -> float | None:
+        (first, ours0), now, ours = self.start, _busy(), self._ours()
+        if first is None or now is None:
+            return None
+        capacity = (now[1] - first[1]) * (os.cpu_count() or 1)
+        return max(0.0, (now[0] - first[0]) - (ours - ours0)) / capacity if capacity else None
+
+
+def _busy() -> tuple[float, float] | None:
+    """CPU seconds the whole machine has been busy, and the time now (Linux)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK"), time.monotonic()
+
+
+def _started(process: mp.Process, ports: mp.Queue[Any]) -> int:
+    """The server's port, once it listens; fail at once if its process died."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            return int(ports.get(timeout=0.5))
+        except queue.Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"the server process died (exit {process.exitcode})") from None
+    raise RuntimeError("the server did not start within 180 s")
 
 
 def _wait_healthy(url: str) -> None:
@@ -241,7 +391,10 @@ def machine() -> str:
         ),
         platform.processor(),
     )
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main() -> int:
@@ -250,9 +403,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--threads", type=int, default=16, help="waitress threads per server")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument(
+        "--servers", nargs="+", choices=SERVERS, default=["bare", "socialbot"],
+        help="servers to measure, in this order each round (the first is the baseline)",
+    )  # fmt: skip
     args = parser.parse_args()
     slack = FakeSlackProcess()
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "socialbot": []}
+    runs: dict[str, list[dict[str, Any]]] = {target: [] for target in args.servers}
+    started = time.monotonic()
     try:
         for _ in range(args.rounds):
             for target in runs:
@@ -262,27 +420,41 @@ def main() -> int:
     print(
         f"Machine: {machine()}; date {time.strftime('%Y-%m-%d')}; {args.requests} signed /ask "
         f"requests per round, {args.concurrency} concurrent, waitress {args.threads} threads, "
-        f"{args.rounds} alternating rounds.\n"
+        f"{args.rounds} alternating rounds; {(time.monotonic() - started) / 60:.1f} minutes.\n"
     )
-    print("| server | round | p50 ack ms | p99 ack ms | max ms | req/s | over 3 s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| server | round | p50 ack ms | p99 ack ms | max ms | req/s | over 3 s | answered "
+        "| replay write p50 / p99 ms | intake write p50 / p99 ms | other processes' CPU |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for target, results in runs.items():
         for number, r in enumerate(results, start=1):
+            writes = (
+                f"{r['replay_p50']:.2f} / {r['replay_p99']:.1f} | "
+                f"{r['intake_p50']:.2f} / {r['intake_p99']:.1f}"
+                if "intake_p50" in r
+                else "– | –"
+            )
+            answered = f"{int(r['answered'])}" if target != "bare" else "–"
+            others = "?" if r.get("others") is None else f"{r['others']:.0%}"
             print(
                 f"| {target} | {number} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                f"{r['rps']:.0f} | {int(r['over_3s'])} |"
+                f"{r['rps']:,.0f} | {int(r['over_3s'])} | {answered} | {writes} | {others} |"
             )
     median = {
         t: {k: statistics.median(r[k] for r in rs) for k in ("p50", "p99")}
         for t, rs in runs.items()
     }
     worst = max(r["max"] for rs in runs.values() for r in rs)
-    print(
-        f"\nMedian over rounds: p99 ratio socialbot / bare "
-        f"{median['socialbot']['p99'] / median['bare']['p99']:.2f} "
-        f"(p50 ratio {median['socialbot']['p50'] / median['bare']['p50']:.2f}); "
-        f"slowest ack of all rounds {worst:.0f} ms."
-    )
+    baseline = args.servers[0]
+    print("\nMedian over rounds:")
+    for target in args.servers[1:]:
+        print(
+            f"- p99 ratio {target} / {baseline} "
+            f"{median[target]['p99'] / median[baseline]['p99']:.2f} "
+            f"(p50 ratio {median[target]['p50'] / median[baseline]['p50']:.2f});"
+        )
+    print(f"- slowest ack of all rounds {worst:.0f} ms.")
     return 0
 
 
