@@ -151,14 +151,28 @@ def serving(settings: Settings, slack: FakeSlack, processes: int = 0) -> Iterato
     metrics = Metrics(services.store, services.questions.clock) if settings.metrics else None
     app = build_app(services, slack_client(settings), health)
     server = http_server(wsgi_app(app, SECRET, health.check, metrics), "127.0.0.1", 0, threads=8)
-    # The loop ends when stop_http_server closes its sockets (in the loop's thread).
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # The loop ends when stop_http_server closes its sockets in the loop's thread; on a
+        # loaded machine it may instead close them under the loop's select() (EBADF): every
+        # connection is closed either way.
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield Running(
             f"http://127.0.0.1:{server.effective_port}", slack, services, health, stop_workers, pool
         )
     finally:
-        stop_http_server(server, thread)
-        stop_workers()
-        services.close()
+        stopping.set()
+        try:
+            stop_http_server(server, thread)
+        finally:
+            stop_workers()
+            services.close()
