@@ -78,10 +78,11 @@ def run_socialbot(
     from bot.config import settings_from_mapping
     from bot.health import HealthCheck
     from bot.logs import configure_logging
-    from bot.services import build_services, start_backfill
+    from bot.metrics import Metrics
+    from bot.services import start_backfill
     from bot.worker import Tuning
     from handlers.app import build_app
-    from handlers.runtime import require_writable, slack_client, worker_process
+    from handlers.runtime import require_writable, slack_client, slack_services, worker_process
     from handlers.serve import check_bot_token, http_server, wsgi_app
     from handlers.workers import WorkerPool
 
@@ -98,20 +99,21 @@ def run_socialbot(
     )
     settings.require_slack("http")
     configure_logging(settings.log_level, settings.secrets)
-    services = build_services(settings, backfill=False)
+    services = slack_services(settings, backfill=False)
     require_writable(services.store)
     client = slack_client(settings)
     check_bot_token(client, settings)
     pool = WorkerPool(worker_process, (settings, Tuning()), settings.workers)
     alive = pool.alive if variant != "socialbot-idle" else lambda: 1
     health = HealthCheck(services.intake, services.outbox, settings.health_max_age, alive)
+    metrics = Metrics(services.store, services.questions.clock) if settings.metrics else None
     app = build_app(services, client, health)
     timings: dict[str, list[float]] = {"replay": [], "intake": []}
     services.questions.first_time = _timed(services.questions.first_time, timings["replay"])  # type: ignore[method-assign]
     services.intake.accept = _timed(services.intake.accept, timings["intake"])  # type: ignore[method-assign]
     if variant != "socialbot-idle":
         pool.start()
-    server = http_server(wsgi_app(app, SECRET, health.check), "127.0.0.1", 0, threads)
+    server = http_server(wsgi_app(app, SECRET, health.check, metrics), "127.0.0.1", 0, threads)
 
     def clear(*_: object) -> None:
         for values in timings.values():
