@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from dotenv import dotenv_values
 
-from bot.crisis import DEFAULT_PLAYBOOK, DEFAULT_WORDS
 from bot.errors import ConfigError
 from bot.working_hours import (
     DEFAULT_DAYS,
@@ -36,6 +35,31 @@ LANGUAGES = ("nl", "en")
 DEFAULT_DB = "socialbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_THRESHOLD = 0.5
+DEFAULT_WORDS = {
+    "nl": (
+        "viraal",
+        "shitstorm",
+        "gehackt",
+        "gehacked",
+        "journalist belt",
+        "pers belt",
+        "boycot",
+        "datalek",
+        "doodsbedreiging",
+    ),
+    "en": (
+        "hacked",
+        "going viral",
+        "gone viral",
+        "shitstorm",
+        "press is calling",
+        "journalist is calling",
+        "boycott",
+        "data breach",
+        "death threat",
+    ),
+}
+DEFAULT_PLAYBOOK = "eerste-uur-ophef"
 DEFAULT_TIMEZONE = "Europe/Brussels"
 DEFAULT_WORKERS = 2
 DEFAULT_HEALTH_MAX_AGE = 300

@@ -21,31 +21,6 @@ if TYPE_CHECKING:  # bot.config reads the defaults below; the knowledge base imp
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WORDS = {
-    "nl": (
-        "viraal",
-        "shitstorm",
-        "gehackt",
-        "gehacked",
-        "journalist belt",
-        "pers belt",
-        "boycot",
-        "datalek",
-        "doodsbedreiging",
-    ),
-    "en": (
-        "hacked",
-        "going viral",
-        "gone viral",
-        "shitstorm",
-        "press is calling",
-        "journalist is calling",
-        "boycott",
-        "data breach",
-        "death threat",
-    ),
-}
-DEFAULT_PLAYBOOK = "eerste-uur-ophef"
 _WORD = re.compile(r"\w+")
 
 

@@ -181,7 +181,6 @@ def build_digest(
     biggest clusters still to teach (Teaching.to_teach), given by the caller."""
     start, end = week_bounds(week, zone)
     since, until = _utc(start), _utc(end)
-    tables = set(db.table_names())
     return Digest(
         week=week,
         start=start.date(),
@@ -189,11 +188,11 @@ def build_digest(
         lang=lang,
         stale_days=stale_days,
         lessons=_lessons(db, since, until),
-        pilots=_pilots(db, until, end) if _any_pilots(db, tables) else None,
+        pilots=_pilots(db, until, end) if _any_pilots(db) else None,
         escalations=_escalations(db, since, until),
         questions=_questions(db, since, until, to_teach),
         kb=_kb(db, start.date(), end.date(), stale_days),
-        chart=_chart(db, week, zone, "pilot_updates" in tables),
+        chart=_chart(db, week, zone),
     )
 
 
@@ -492,9 +491,9 @@ def _lessons(db: Database, since: str, until: str) -> tuple[LessonLine, ...]:
     )
 
 
-def _any_pilots(db: Database, tables: set[str]) -> bool:
+def _any_pilots(db: Database) -> bool:
     """Whether there are pilots to report (the section is left out otherwise)."""
-    return "pilots" in tables and db.execute("select 1 from pilots limit 1").fetchone() is not None
+    return db.execute("select 1 from pilots limit 1").fetchone() is not None
 
 
 def _pilots(db: Database, until: str, end: dt.datetime) -> PilotSection:
@@ -603,7 +602,7 @@ def _kb(db: Database, start: dt.date, end: dt.date, stale_days: int) -> KbSectio
     return KbSection(new, stale)
 
 
-def _chart(db: Database, week: str, zone: ZoneInfo, pilots: bool) -> tuple[WeekPoint, ...]:
+def _chart(db: Database, week: str, zone: ZoneInfo) -> tuple[WeekPoint, ...]:
     start, _ = week_bounds(week, zone)
     points = []
     kept = {
@@ -622,13 +621,11 @@ def _chart(db: Database, week: str, zone: ZoneInfo, pilots: bool) -> tuple[WeekP
             [_utc(since), _utc(until)],
         ).fetchone()
         old_asked, old_answered = kept.get(name, (0, 0))
-        burn = None
-        if pilots:
-            (burn,) = db.execute(
-                "select coalesce(sum(spent_cents), 0) from pilot_updates "
-                "where created_at >= ? and created_at < ?",
-                [_utc(since), _utc(until)],
-            ).fetchone()
+        (burn,) = db.execute(
+            "select coalesce(sum(spent_cents), 0) from pilot_updates "
+            "where created_at >= ? and created_at < ?",
+            [_utc(since), _utc(until)],
+        ).fetchone()
         points.append(
             WeekPoint(name, asked + (old_asked or 0), answered + (old_answered or 0), burn)
         )

@@ -236,10 +236,8 @@ class Lessons:
         return [_draft(row) for row in rows]
 
     def pilot_choices(self) -> list[tuple[int, str]] | None:
-        """Active pilots (id, name) for the modal's picker; None when there are none (or no
-        pilots table): the modal leaves the field out."""
-        if "pilots" not in self.store.db.table_names():
-            return None
+        """Active pilots (id, name) for the modal's picker; None when there are none: the
+        modal leaves the field out."""
         rows = self.store.db.execute(
             "select id, name from pilots where state = 'active' order by name_key limit 99"
         ).fetchall()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.crisis import DEFAULT_WORDS, CrisisCheck, crisis_phrases
+from bot.config import DEFAULT_WORDS
+from bot.crisis import CrisisCheck, crisis_phrases
 from bot.knowledge import KnowledgeBase
 
 PHRASES = DEFAULT_WORDS["nl"] + DEFAULT_WORDS["en"]

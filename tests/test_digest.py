@@ -30,7 +30,6 @@ from bot.lessons import LessonForm, Lessons, TextMessages
 from bot.scheduler import Job, Scheduler
 from bot.teaching import Teaching
 from tests.conftest import ManualClock, tick_together
-from tests.pilots_schema import create_pilot_tables
 
 ZONE = ZoneInfo("Europe/Brussels")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -122,7 +121,6 @@ def seed(kb: KnowledgeBase, pilots: bool) -> None:
         )
     db.conn.commit()
     if pilots:
-        create_pilot_tables(db)
         for i, (name, status, flagship, budget, spent, last) in enumerate(
             [
                 ("Instagram Reels", "green", 1, 500_000, 100_000, at(-2)),

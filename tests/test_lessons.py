@@ -15,7 +15,6 @@ from bot.lessons import LessonErrors, LessonForm, Lessons, TextMessages, save_dr
 from bot.questions import QuestionService
 from bot.teaching import NewEntryErrors, Teaching
 from tests.conftest import ManualClock
-from tests.pilots_schema import create_pilot_tables
 
 MANAGER, SUBMITTER, OTHER = "UMANAGER", "USUBMIT1", "UOTHER01"
 FORM = LessonForm(
@@ -187,11 +186,10 @@ def test_export_writes_an_approved_lesson_as_markdown(
     assert f"owner: {SUBMITTER}" in text and "updated: 2026-11-20" in text
 
 
-def test_the_pilot_picker_lists_active_pilots_once_their_table_exists(
+def test_the_pilot_picker_lists_active_pilots_once_there_are_any(
     lessons: Lessons, kb: KnowledgeBase
 ) -> None:
     assert lessons.pilot_choices() is None
-    create_pilot_tables(kb.store.db)
     kb.store.db.execute(
         "insert into pilots (key, name, name_key, owner, state, status, created_at) values "
         "('a', 'Reels', 'reels', 'U1', 'active', 'green', '2026-11-01'), "
