@@ -33,7 +33,6 @@ from bot.config import Settings  # noqa: E402
 from bot.digest import chart_png, to_markdown  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from tests.conftest import FIXTURE_KB, ManualClock  # noqa: E402
-from tests.pilots_schema import create_pilot_tables  # noqa: E402
 
 END = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # Monday 09:00 in Brussels
 YEAR = dt.timedelta(days=364)
@@ -135,7 +134,6 @@ def seed(db: object, args: argparse.Namespace, rand: random.Random) -> None:
         ],
     )
     conn.commit()
-    create_pilot_tables(db)  # type: ignore[arg-type]
     conn.executemany(
         "insert into pilots (key, name, name_key, owner, status, state, flagship, "
         "budget_cents, spent_cents, hours_estimated, hours_spent, created_at, "
