@@ -10,8 +10,9 @@ loses no accepted question: the next start answers it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
@@ -50,32 +51,97 @@ class Taken:
     attempts: int
 
 
+@dataclass
+class _Waiting:
+    """A request waiting for its group's commit: whether it was new, or why it failed, and
+    whether its thread is to commit the next group."""
+
+    request: Request
+    done: threading.Event = field(default_factory=threading.Event)
+    accepted: bool | None = None
+    error: Exception | None = None
+    leads: bool = False
+
+
 class Intake:
     """The intake table."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._leading = False
 
     def accept(self, request: Request) -> bool:
-        """Store ``request``; False when its key was accepted before (a replay or retry)."""
-        with self.store.transaction() as db:
-            cursor = db.execute(
-                "insert or ignore into intake (key, kind, text, user_id, channel_id, surface, "
-                "thread_ts, response_url, received_at, state, attempts) "
-                "values (?, 'question', ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
-                [
-                    request.key,
-                    request.text,
-                    request.user_id,
-                    request.channel_id,
-                    request.surface,
-                    request.thread_ts,
-                    request.response_url,
-                    _iso(self.clock()),
-                ],
-            )
-            return cursor.rowcount == 1
+        """Store ``request``; False when its key was accepted before (a replay or retry).
+
+        Requests arriving together from many threads are written in one transaction (a
+        group commit): one thread commits its own and every waiting request, the others
+        wait for that commit. Sixteen request threads each committing their own row kept
+        each other waiting for the write lock (docs/benchmarks.md, time-to-ack)."""
+        me = _Waiting(request)
+        with self._lock:
+            self._waiting.append(me)
+            me.leads = not self._leading
+            self._leading = True
+        if not me.leads:
+            me.done.wait()  # for its group's commit, or to be handed the next group
+        if me.leads:
+            self._commit_group()
+        if me.error is not None:
+            raise me.error
+        return bool(me.accepted)
+
+    def _commit_group(self) -> None:
+        """Commit every waiting request, then hand the next group to the first request that
+        arrived meanwhile (so no thread keeps committing for others while its own ack waits)."""
+        with self._lock:
+            group, self._waiting = self._waiting, []
+        try:
+            self._insert_all(group)
+        finally:
+            for waiting in group:
+                if waiting.accepted is None and waiting.error is None:
+                    waiting.error = RuntimeError("the intake's group commit was interrupted")
+                waiting.done.set()
+            with self._lock:
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.leads = True
+                    successor.done.set()
+                else:
+                    self._leading = False
+
+    def _insert_all(self, group: list[_Waiting]) -> None:
+        try:
+            with self.store.transaction() as db:
+                for waiting in group:
+                    waiting.accepted = self._insert(db, waiting.request)
+        except Exception as error:  # noqa: BLE001 - given to each waiting thread below
+            if len(group) == 1:
+                group[0].accepted, group[0].error = None, error
+                return
+            for waiting in group:  # one at a time, so that one bad row fails only itself
+                self._insert_all([waiting])
+
+    def _insert(self, db: Database, request: Request) -> bool:
+        cursor = db.execute(
+            "insert or ignore into intake (key, kind, text, user_id, channel_id, surface, "
+            "thread_ts, response_url, received_at, state, attempts) "
+            "values (?, 'question', ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
+            [
+                request.key,
+                request.text,
+                request.user_id,
+                request.channel_id,
+                request.surface,
+                request.thread_ts,
+                request.response_url,
+                _iso(self.clock()),
+            ],
+        )
+        return cursor.rowcount == 1
 
     def claim(self, holder: str, lease: float = LEASE_SECONDS) -> Taken | None:
         """Take the oldest waiting row (or one whose worker's lease ran out); None if none."""

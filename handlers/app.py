@@ -118,9 +118,22 @@ def _on_error(services: Services, health: HealthCheck) -> Callable[..., None]:
     return on_error
 
 
+# Requests whose listener stores a question in the intake under the request's own id (an
+# event id, a command's trigger id): the intake accepts each id once, so checking it here
+# too would only add a second write before the ack.
+_QUESTION_EVENTS = frozenset({"app_mention", "message"})
+_QUESTION_COMMANDS = frozenset({"/ask"})
+
+
 def _request_key(body: dict[str, Any]) -> str | None:
-    """An event's id, or a command's or interaction's trigger id."""
+    """An event's id, or a command's or interaction's trigger id; None for a question,
+    which the intake itself takes once."""
     if body.get("type") == "event_callback":
+        event = body.get("event")
+        if isinstance(event, dict) and event.get("type") in _QUESTION_EVENTS:
+            return None
         return f"event:{body['event_id']}" if body.get("event_id") else None
+    if body.get("command") in _QUESTION_COMMANDS:
+        return None
     trigger = body.get("trigger_id")
     return f"trigger:{trigger}" if isinstance(trigger, str) and trigger else None

@@ -6,7 +6,8 @@ import datetime as dt
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,14 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    """Wait for ``condition`` to hold, checking every 20 ms; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,18 +18,12 @@ import pytest
 from bot.config import Settings
 from bot.i18n import t
 from handlers import blocks as b
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import SECRET, Running, serving
 from tests.slack.fake_slack import FakeSlack
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def mention(number: int, channel: str = "C9") -> dict[str, str]:
@@ -115,6 +108,19 @@ def test_a_replayed_signed_command_is_answered_once(running: Running) -> None:
     time.sleep(0.3)
     assert len(running.slack.response_posts("replayed")) == 1
     assert len(running.questions()) == 1
+
+
+def test_a_question_is_kept_once_by_the_intake_alone(running: Running) -> None:
+    body = signing.slash_command_body(text="crisis ophef", response_url=None)
+    assert running.send(body)[0] == 200
+    running.send(body)
+    db = running.services.store.db
+    assert db.table("intake").count == 1
+    assert db.table("handled_events").count == 0  # one write before the ack, not two
+    running.event(mention(2), event_id="EvOnce")
+    running.event(mention(2), event_id="EvOnce")
+    assert db.table("intake").count == 2
+    assert db.table("handled_events").count == 0
 
 
 def test_a_replayed_share_click_posts_once(running: Running) -> None:

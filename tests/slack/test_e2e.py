@@ -18,6 +18,7 @@ from bot.i18n import t
 from bot.intake import Intake
 from bot.knowledge import KnowledgeBase
 from handlers import blocks as b
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import BOT_TOKEN, MANAGER, SECRET, Running, serving
 from tests.slack.fake_slack import FakeSlack
@@ -31,13 +32,6 @@ def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
 
 def all_text(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
-
-
-def wait_until(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 # --- Asking -----------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from bot.config import Settings
 from bot.i18n import t
 from handlers import blocks as b
 from handlers import escalation_blocks as eb
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running, serving
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.test_delivery import wait_until
 
 CHANNEL = "CESC"
 BACKUP = "UBACKUP"

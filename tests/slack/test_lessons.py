@@ -16,6 +16,7 @@ from bot.outbox import Message, Sent, enqueue
 from handlers import lesson_blocks as lb
 from handlers.runtime import slack_client, slack_services
 from handlers.transport import SlackTransport
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running
 from tests.slack.fake_slack import FakeSlack
@@ -27,13 +28,6 @@ TITLE = "Reageer binnen het uur op klachten over levertijden"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, digest_channel="CDIGEST")
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def values(title: str, learned: str, lang: str = "nl", happened: str = "") -> dict[str, Any]:

@@ -10,10 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
 from handlers import blocks as b
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import Running, serving
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.test_delivery import wait_until
 
 
 def scrape(running: Running) -> dict[str, float]:

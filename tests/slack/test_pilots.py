@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from bot.pilots import PilotService, UpdateForm
 from bot.scheduled import scheduled_jobs
 from handlers import pilot_blocks as pb
 from handlers.pilot_blocks import SlackPilotRender
-from tests.conftest import ManualClock
+from tests.conftest import ManualClock, wait_until
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running, serving
 from tests.slack.fake_slack import FakeSlack
@@ -31,13 +31,6 @@ def running(settings: Settings, slack: FakeSlack) -> Iterator[Running]:
     english = dataclasses.replace(settings, pilots_channel="CPILOTS", default_lang="en")
     with serving(english, slack) as running:
         yield running
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def pilot(running: Running, text: str, user: str = OWNER, trigger: str | None = None) -> str:

@@ -8,17 +8,11 @@ import time
 from typing import Any
 
 from handlers import teaching_blocks as tb
+from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running
 
 LOCKED_OUT = "We got locked out of our Facebook page"
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def dm(running: Running, user: str, text: str, number: int) -> dict[str, Any]:
