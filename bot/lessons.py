@@ -108,6 +108,11 @@ class LessonMessages(Protocol):
         """The submitter's DM: the lesson was rejected, and why."""
         ...
 
+    def reviewed(self, draft: LessonDraft) -> dict[str, Any]:
+        """A manager's review DM once the draft was reviewed: the draft and who approved or
+        rejected it, without the buttons."""
+        ...
+
     def stale(self, entries: Sequence[Entry], lang: str, days: int) -> dict[str, Any]:
         """The weekly DM listing stale entries, each with a "Still correct" button."""
         ...
@@ -124,6 +129,9 @@ class TextMessages:
 
     def rejected(self, draft: LessonDraft) -> dict[str, Any]:
         return {"text": t("lesson_rejected_dm", draft.lang, title=draft.title, reason=draft.reason)}
+
+    def reviewed(self, draft: LessonDraft) -> dict[str, Any]:
+        return {"text": review_outcome(draft)}
 
     def stale(self, entries: Sequence[Entry], lang: str, days: int) -> dict[str, Any]:
         titles = ", ".join(e.title for e in entries)
@@ -268,6 +276,7 @@ class Lessons:
             )
             done = self.get(draft_id)
             self._tell_submitter(db, done, "approved", self.messages.approved(done), now)
+            self._close_reviews(db, done, now)
         return done, entry
 
     def edit(self, draft_id: int, form: LessonForm, by: str) -> LessonDraft:
@@ -308,6 +317,7 @@ class Lessons:
             )
             done = self.get(draft_id)
             self._tell_submitter(db, done, "rejected", self.messages.rejected(done), now)
+            self._close_reviews(db, done, now)
         return done
 
     def stale(self, owner: str | None = None) -> list[Entry]:
@@ -391,6 +401,27 @@ class Lessons:
             enqueue(db, f"lesson-review:{draft.id}:{manager}", message, now)
         db.execute("update lesson_drafts set offered_at = ? where id = ?", [_iso(now), draft.id])
 
+    def _close_reviews(self, db: Database, draft: LessonDraft, now: dt.datetime) -> None:
+        """Edit every manager's review DM of ``draft`` to say how it was reviewed and by
+        whom, without its buttons, so that no other manager reviews it again."""
+        prefix = f"lesson-review:{draft.id}:"
+        content = self.messages.reviewed(draft)
+        for key, channel in db.execute(
+            "select key, channel from outbox "
+            "where substr(key, 1, ?) = ? and kind = 'lesson_review'",
+            [len(prefix), prefix],
+        ).fetchall():
+            update = Message(
+                kind="lesson_reviewed",
+                route="update",
+                channel=channel,
+                content=content,
+                lang=draft.lang,
+                about=f"lesson {draft.id} {draft.state}: update of {key}",
+                update_of=key,
+            )
+            enqueue(db, f"{key}:{draft.state}", update, now)
+
     def _tell_submitter(
         self, db: Database, draft: LessonDraft, what: str, content: dict[str, Any], now: dt.datetime
     ) -> None:
@@ -445,6 +476,14 @@ class Lessons:
 
     def _today(self) -> str:
         return self._today_date().isoformat()
+
+
+def review_outcome(draft: LessonDraft) -> str:
+    """Who approved (and as which entry) or rejected (and why) ``draft``, in its language."""
+    who = f"<@{draft.reviewed_by}>" if draft.reviewed_by else "?"
+    if draft.state == "approved":
+        return t("lesson_approved_by", draft.lang, who=who, entry=draft.entry_id)
+    return t("lesson_rejected_by", draft.lang, who=who, reason=draft.reason)
 
 
 def _no_render(notice: object) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from bot.config import LANGUAGES
 from bot.digest import MRKDWN, Digest, period, sections, title
 from bot.i18n import t
 from bot.knowledge import Entry
-from bot.lessons import LessonDraft
+from bot.lessons import LessonDraft, review_outcome
 from handlers.blocks import button, escape, message, short
 
 # action_ids, callback_ids and block ids, shared with handlers/lessons.py.
@@ -161,6 +161,16 @@ def reject_modal(draft: LessonDraft) -> dict[str, Any]:
     ).to_dict()
 
 
+def reviewed_message(draft: LessonDraft) -> dict[str, Any]:
+    """A manager's review DM once ``draft`` was reviewed: the buttons make way for who
+    approved or rejected it."""
+    outcome = review_outcome(draft)
+    blocks = review_message(draft)["blocks"][:-1] + [
+        SectionBlock(text=MarkdownTextObject(text=outcome)).to_dict()
+    ]
+    return message(outcome, blocks)
+
+
 def review_message(draft: LessonDraft) -> dict[str, Any]:
     """The manager's DM: the draft, with Approve / Edit / Reject."""
     lang = draft.lang
@@ -271,6 +281,9 @@ class SlackLessonMessages:
             "lesson_rejected_dm", draft.lang, title=escape(draft.title), reason=escape(draft.reason)
         )
         return message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
+
+    def reviewed(self, draft: LessonDraft) -> dict[str, Any]:
+        return reviewed_message(draft)
 
     def stale(self, entries: Sequence[Entry], lang: str, days: int) -> dict[str, Any]:
         return stale_message(entries, lang, days)

@@ -19,7 +19,6 @@ from bot.lessons import LessonErrors, LessonForm
 from bot.services import Services
 from bot.teaching import NewEntryErrors
 from handlers import lesson_blocks as lb
-from handlers.blocks import message, text_blocks
 from handlers.failures import log_failure, user_message
 from handlers.home import publish
 from handlers.lazy import ack_only, after_ack
@@ -57,16 +56,12 @@ def register(app: App, services: Services) -> None:
     def approve(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         user = body["user"]["id"]
         try:
-            draft, entry = lessons.approve(_id(action["value"]), user)
+            draft, _ = lessons.approve(_id(action["value"]), user)
         except NewEntryErrors as error:  # e.g. the title is another entry's: Edit it
             problem = "; ".join(t(key, lang, **v) for key, v in error.errors.values())
             respond(text=t("lesson_failed", lang, problem=problem), replace_original=False)
             return
-        done = t("lesson_approved_by", draft.lang, who=f"<@{user}>", entry=entry.id)
-        respond(
-            **message(done, lb.review_message(draft)["blocks"][:-1] + text_blocks(done)),
-            replace_original=True,
-        )
+        respond(**lb.reviewed_message(draft), replace_original=True)
 
     def open_modal(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient

@@ -147,6 +147,28 @@ def test_a_rejected_lesson_goes_back_with_the_reason(lessons: Lessons, kb: Knowl
     channel, content = outbox(kb)[f"lesson-rejected:{draft.id}"]
     assert channel == SUBMITTER and "Dit staat al in de richtlijn." in content["text"]
     assert len(kb.entries()) == 8
+    channel, content = outbox(kb)[f"lesson-review:{draft.id}:{MANAGER}:rejected"]
+    assert channel == MANAGER and f"<@{MANAGER}>" in content["text"]  # the review DM edited
+
+
+def test_once_approved_every_review_dm_is_edited_once(
+    kb: KnowledgeBase, clock: ManualClock
+) -> None:
+    teaching = Teaching(kb.store, kb, clock)
+    lessons = Lessons(kb.store, kb, teaching, [MANAGER, OTHER], clock, TextMessages(), 180)
+    draft = lessons.submit(FORM, SUBMITTER, "V1")
+
+    done, entry = lessons.approve(draft.id, OTHER)
+
+    rows = kb.store.db.execute(
+        "select key, channel, update_of from outbox where kind = 'lesson_reviewed' order by key"
+    ).fetchall()
+    assert rows == [
+        (f"lesson-review:{draft.id}:{m}:approved", m, f"lesson-review:{draft.id}:{m}")
+        for m in sorted([MANAGER, OTHER])
+    ]
+    text = outbox(kb)[rows[0][0]][1]["text"]
+    assert f"<@{OTHER}>" in text and entry.id in text
 
 
 def test_stale_entries_are_reminded_once_a_week_and_still_correct_moves_the_date(

@@ -89,6 +89,24 @@ def test_a_lesson_is_approved_and_answers_the_next_question(running: Running) ->
     assert entry.owner == SUBMITTER
 
 
+def test_once_reviewed_every_managers_review_dm_says_by_whom_and_loses_its_buttons(
+    running: Running,
+) -> None:
+    other = "UCM2"
+    running.services.lessons.managers = (MANAGER, other)
+    submit_lesson(running)
+    wait_until(lambda: running.slack.messages(other))
+    buttons = review_buttons(running)
+
+    click(running, lb.APPROVE, buttons[lb.APPROVE])
+
+    for manager in (MANAGER, other):
+        wait_until(lambda m=manager: "Goedgekeurd" in running.slack.messages(m)[0]["text"])
+        (review,) = running.slack.messages(manager)
+        assert f"<@{MANAGER}>" in review["text"]
+        assert not [b for b in review["blocks"] if b["type"] == "actions"]  # no second review
+
+
 def test_a_rejected_lesson_goes_back_with_the_reason(running: Running) -> None:
     submit_lesson(running)
     buttons = review_buttons(running)
@@ -109,6 +127,8 @@ def test_a_rejected_lesson_goes_back_with_the_reason(running: Running) -> None:
     wait_until(lambda: running.slack.messages(SUBMITTER))
     assert "Staat al in de gids." in running.slack.messages(SUBMITTER)[0]["text"]
     assert running.services.lessons.pending() == []
+    wait_until(lambda: "Afgewezen" in running.slack.messages(MANAGER)[0]["text"])
+    assert "Staat al in de gids." in running.slack.messages(MANAGER)[0]["text"]
 
 
 def test_edit_opens_the_modal_prefilled_and_changes_the_draft(running: Running) -> None:
