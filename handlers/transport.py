@@ -41,11 +41,10 @@ TRANSIENT = frozenset(
         "team_added_to_org",
     }
 )
-# Messages that are not replies to someone's question: a delay is not apologised for as
-# "you asked this on …" (the digest says itself when it is late).
-_NOT_REPLIES = frozenset(
-    {"digest", "lesson_review", "lesson_approved", "lesson_rejected", "kb_stale"}
-)
+# Replies to someone's question: only these apologise for a delay with "you asked this on
+# …" (a manager's escalation DM, a reminder or the digest was asked by nobody; the digest
+# says itself when it is late).
+_REPLIES = frozenset({"answer", "reply"})
 # A response_url that can no longer be used: the answer goes by DM instead.
 _SPENT_URL = ("expired_url", "used_url", "invalid_url")
 # Errors of a lookup that mean it cannot be done (a missing scope, a channel gone).
@@ -67,7 +66,7 @@ class SlackTransport:
             return self._update(row)
         if row.route == "upload":
             return self._upload(row)
-        late = late and row.kind not in _NOT_REPLIES
+        late = late and row.kind in _REPLIES
         content = self._late(row) if late else row.content
         if row.route == "response_url" and not late and row.response_url:
             result = self._respond(row.response_url, content)

@@ -17,7 +17,10 @@ import pytest
 
 from bot.config import Settings
 from bot.i18n import t
+from bot.outbox import Message, Sent, enqueue
 from handlers import blocks as b
+from handlers.runtime import slack_client, slack_services
+from handlers.transport import SlackTransport
 from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import SECRET, Running, serving
@@ -251,3 +254,27 @@ def test_a_question_asked_while_the_workers_were_stopped_is_answered_at_the_next
         wait_until(lambda: slack.response_posts("waiting"))
     assert len(slack.response_posts("waiting")) == 1
     assert t("welcome", "nl") not in str(slack.response_posts("waiting")[0].params)
+
+
+@pytest.mark.parametrize(
+    ("kind", "apologises"),
+    [("answer", True), ("digest", False), ("escalation", False), ("pilot_reminder", False)],
+)
+def test_only_a_late_answer_apologises_for_the_wait(
+    settings: Settings, slack: FakeSlack, kind: str, apologises: bool
+) -> None:
+    services = slack_services(settings)  # no worker: this test sends the row itself
+    try:
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": kind}}]
+        message = Message(kind, "post", "CLATE", {"text": kind, "blocks": blocks}, "en", kind)
+        with services.store.transaction() as db:
+            enqueue(db, f"late:{kind}", message, services.outbox.clock())
+        row = services.outbox.by_key(f"late:{kind}")
+        assert row is not None
+        transport = SlackTransport(slack_client(settings), settings.zone)
+        assert isinstance(transport.send(row, late=True), Sent)
+    finally:
+        services.close()
+    (posted,) = slack.messages("CLATE")
+    assert ("Sorry for the wait" in json.dumps(posted)) is apologises
+    assert posted["blocks"][-1] == blocks[0]

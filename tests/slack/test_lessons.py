@@ -12,14 +12,10 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.outbox import Message, Sent, enqueue
 from handlers import lesson_blocks as lb
-from handlers.runtime import slack_client, slack_services
-from handlers.transport import SlackTransport
 from tests.conftest import wait_until
 from tests.slack import signing
 from tests.slack.conftest import MANAGER, Running
-from tests.slack.fake_slack import FakeSlack
 
 SUBMITTER = "USUBMIT1"
 TITLE = "Reageer binnen het uur op klachten over levertijden"
@@ -183,27 +179,6 @@ def test_the_digest_is_posted_with_its_chart_once(running: Running) -> None:
     (chart,) = running.slack.files("CDIGEST")
     assert chart["content"].startswith(b"\x89PNG") and week in chart["title"]
     assert running.slack.metadata_keys("CDIGEST") == [f"digest:CDIGEST:{week}"]
-
-
-def test_a_late_digest_is_not_apologised_for_as_an_answer(
-    settings: Settings, slack: FakeSlack
-) -> None:
-    services = slack_services(settings)  # no worker: this test sends the row itself
-    try:
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "digest"}}]
-        message = Message(
-            "digest", "post", "CDIGEST", {"text": "Digest", "blocks": blocks}, "en", "digest"
-        )
-        with services.store.transaction() as db:
-            enqueue(db, "digest:CDIGEST:test", message, services.outbox.clock())
-        row = services.outbox.by_key("digest:CDIGEST:test")
-        assert row is not None
-        transport = SlackTransport(slack_client(settings), settings.zone)
-        assert isinstance(transport.send(row, late=True), Sent)
-    finally:
-        services.close()
-    (posted,) = slack.messages("CDIGEST")
-    assert "Sorry for the wait" not in json.dumps(posted) and posted["blocks"] == blocks
 
 
 def test_the_app_home_button_toggles_the_digest_by_dm(running: Running) -> None:
