@@ -114,34 +114,35 @@ class Intake:
                     self._leading = False
 
     def _insert_all(self, group: list[_Waiting]) -> None:
+        """Insert the group's requests in one transaction of few statements (each statement
+        waits for the interpreter lock again, which busy request threads hold)."""
+        keys = [waiting.request.key for waiting in group]
+        received_at = _iso(self.clock())
         try:
             with self.store.transaction() as db:
-                for waiting in group:
-                    waiting.accepted = self._insert(db, waiting.request)
+                seen = {
+                    key
+                    for (key,) in db.execute(
+                        f"select key from intake where key in ({', '.join('?' * len(keys))})",
+                        keys,
+                    )
+                }
+                db.conn.executemany(
+                    "insert or ignore into intake (key, kind, text, user_id, channel_id, "
+                    "surface, thread_ts, response_url, received_at, state, attempts) "
+                    "values (?, 'question', ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
+                    [_row(waiting.request, received_at) for waiting in group],
+                )
         except Exception as error:  # noqa: BLE001 - given to each waiting thread below
             if len(group) == 1:
                 group[0].accepted, group[0].error = None, error
                 return
             for waiting in group:  # one at a time, so that one bad row fails only itself
                 self._insert_all([waiting])
-
-    def _insert(self, db: Database, request: Request) -> bool:
-        cursor = db.execute(
-            "insert or ignore into intake (key, kind, text, user_id, channel_id, surface, "
-            "thread_ts, response_url, received_at, state, attempts) "
-            "values (?, 'question', ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
-            [
-                request.key,
-                request.text,
-                request.user_id,
-                request.channel_id,
-                request.surface,
-                request.thread_ts,
-                request.response_url,
-                _iso(self.clock()),
-            ],
-        )
-        return cursor.rowcount == 1
+            return
+        for waiting in group:  # the first of the group with a key new to the table is new
+            waiting.accepted = waiting.request.key not in seen
+            seen.add(waiting.request.key)
 
     def claim(self, holder: str, lease: float = LEASE_SECONDS) -> Taken | None:
         """Take the oldest waiting row (or one whose worker's lease ran out); None if none."""
@@ -208,6 +209,19 @@ class Intake:
             return db.execute(
                 "delete from intake where state = 'done' and done_at < ?", [before]
             ).rowcount
+
+
+def _row(request: Request, received_at: str) -> tuple[str | None, ...]:
+    return (
+        request.key,
+        request.text,
+        request.user_id,
+        request.channel_id,
+        request.surface,
+        request.thread_ts,
+        request.response_url,
+        received_at,
+    )
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -9,6 +9,7 @@ services from the same settings, passed as arguments.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -105,6 +106,10 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
         metrics = Metrics(services.store, services.questions.clock) if settings.metrics else None
         app = build_app(services, client, health)
         signal.signal(signal.SIGTERM, _exit_cleanly)  # e.g. from systemd
+        # What was built so far lives as long as the process (the knowledge base, the
+        # models): the collector need not scan it again. A full collection of it stopped
+        # every request thread for ~27 ms (docs/benchmarks.md, time-to-ack).
+        gc.freeze()
         pool.start()
         try:
             if mode == "http":
@@ -113,6 +118,7 @@ def serve(settings: Settings, mode: ServeMode, host: str, port: int, threads: in
                 _serve_socket_mode(app, settings, services, metrics)
         finally:
             pool.stop()
+            gc.unfreeze()
     finally:
         services.close()
 

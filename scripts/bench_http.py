@@ -32,6 +32,7 @@ printed, to show whether the machine was quiet.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing as mp
 import os
 import platform
@@ -111,6 +112,7 @@ def run_socialbot(
     timings: dict[str, list[float]] = {"replay": [], "intake": []}
     services.questions.first_time = _timed(services.questions.first_time, timings["replay"])  # type: ignore[method-assign]
     services.intake.accept = _timed(services.intake.accept, timings["intake"])  # type: ignore[method-assign]
+    gc.freeze()  # as serve does before it starts the workers
     if variant != "socialbot-idle":
         pool.start()
     server = http_server(wsgi_app(app, SECRET, health.check, metrics), "127.0.0.1", 0, threads)
