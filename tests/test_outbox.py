@@ -277,27 +277,38 @@ def test_two_deliverers_on_one_database_send_each_row_once(fresh_store: Store) -
                 sends.append(row.key)
             return Sent()
 
-    # Two stores: as two processes, each with its own connections to the file.
-    other = Store(fresh_store.path)
+    deliver_from_two_stores(fresh_store, Recording, rows=200, channels=10)
+    assert sorted(sends) == sorted(f"k{n}" for n in range(200))
+
+
+def deliver_from_two_stores(
+    store: Store, transport: Callable[[], FakeTransport], rows: int, channels: int
+) -> None:
+    """Enqueue rows k0, k1, ... to ``channels`` channels in turn, and deliver them with three
+    deliverer threads on each of two stores of the file (as two processes, each with its
+    own connections), unpaced and retrying at once, until none is left."""
+    other = Store(store.path)
     try:
-        boxes = [Outbox(fresh_store, _utc_now), Outbox(other, _utc_now)]
-        for number in range(200):
-            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % 10}"))
+        boxes = [Outbox(store, _utc_now), Outbox(other, _utc_now)]
+        for number in range(rows):
+            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % channels}"))
         stop = threading.Event()
         threads = [
-            threading.Thread(target=Deliverer(box, Recording(), pace=0.0).run, args=(stop, 0.001))
+            threading.Thread(
+                target=Deliverer(box, transport(), pace=0.0, first_backoff=0.01).run,
+                args=(stop, 0.001),
+            )
             for box in boxes
             for _ in range(3)
         ]
         for thread in threads:
             thread.start()
-        _wait(lambda: len(sends) >= 200 and boxes[0].backlog().undelivered == 0)
+        _wait(lambda: boxes[0].backlog().undelivered == 0)
         stop.set()
         for thread in threads:
             thread.join()
     finally:
         other.close()
-    assert sorted(sends) == sorted(f"k{n}" for n in range(200))
 
 
 def _utc_now() -> dt.datetime:
@@ -546,28 +557,7 @@ def test_two_deliverers_keep_each_channels_order_through_failures(fresh_store: S
                 with lock:
                     in_flight.discard(row.channel)
 
-    other = Store(fresh_store.path)
-    try:
-        boxes = [Outbox(fresh_store, _utc_now), Outbox(other, _utc_now)]
-        for number in range(120):
-            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % 4}"))
-        stop = threading.Event()
-        threads = [
-            threading.Thread(
-                target=Deliverer(box, Flaky(), pace=0.0, first_backoff=0.01).run,
-                args=(stop, 0.001),
-            )
-            for box in boxes
-            for _ in range(3)
-        ]
-        for thread in threads:
-            thread.start()
-        _wait(lambda: len(sends) >= 120 and boxes[0].backlog().undelivered == 0)
-        stop.set()
-        for thread in threads:
-            thread.join()
-    finally:
-        other.close()
+    deliver_from_two_stores(fresh_store, Flaky, rows=120, channels=4)
     assert overlaps == []
     assert sorted(n for _, n in sends) == list(range(120))  # each once
     for channel in {c for c, _ in sends}:
