@@ -572,3 +572,11 @@ def m012_lessons(db: Database) -> None:
         pk="user_id",
         not_null={"subscribed_at"},
     )
+
+
+@migrations()
+def m013_outbox_order(db: Database) -> None:
+    """A channel's messages are sent in the order they were written: the deliverers find
+    each channel's oldest row still to be sent, and the other rows they may send, in this
+    index alone."""
+    db.table("outbox").create_index(["state", "route", "channel", "id"], if_not_exists=True)

@@ -8,6 +8,15 @@ transient failures with exponential backoff and jitter, honours ``Retry-After``,
 posts to about one a second per channel, and marks a row failed, with the reason, on an
 error that no retry can fix.
 
+A channel gets its messages (posts and uploads) in the order they were written, one at a
+time: a row is not sent while an older row of the same channel is still to be sent, by any
+deliverer in any process, so a row whose send failed holds back the younger rows of its
+channel until it is sent, and a row that failed for good holds nothing back. The channel is
+the one the row names: a DM addressed by the person's user id (escalations, lessons, App
+Home answers) and by its ``D…`` id (the answer to a DM) counts as two channels, each in
+order. A reply to a ``/ask`` goes to its command's response_url, the one message sent
+there: it waits for nothing (nor does it when it goes by DM instead).
+
 A row of the ``update`` route edits a message an earlier row sent (Slack's chat.update of
 that row's channel and ts): it waits until that row is sent, and until the older updates
 of the same message are done, so a message ends as its last update says. When the row it
@@ -34,7 +43,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from sqlite_utils import Database
 
@@ -295,18 +304,21 @@ class Outbox:
 
     def claim(self, holder: str, pace: float = PACE_SECONDS) -> Row | None:
         """Take the next due row for sending (its lease runs ``LEASE_SECONDS``), skipping
-        channels posted to less than ``pace`` seconds ago; None when nothing is due."""
-        now = self.clock().timestamp()
-        if not self._anything_due(now):  # the common case takes no write lock
+        channels posted to less than ``pace`` seconds ago and rows behind an older row of
+        their channel that is still to be sent; None when nothing is due."""
+        if not self._anything_due(self.clock().timestamp()):  # the common case: no write lock
             return None
         with self.store.transaction() as db:
+            # The time is read once the write lock is held: a claim that waited for it must
+            # not date its channel's next turn from before the wait.
+            now = self.clock().timestamp()
             _requeue_stuck(db, now)
             found = db.execute(
                 f"select {_JOINED_COLUMNS}, t.sent_channel, t.sent_ts from outbox o "
                 "left join outbox_pace p on o.route = 'post' and p.channel = o.channel "
                 "left join outbox t on t.key = o.update_of "
-                f"where o.state = 'pending' and o.due_at <= ? and {_READY} "
-                "and coalesce(p.next_at, 0) <= ? order by o.id limit 1",
+                f"where o.id in {_TURNS} and +o.state = 'pending' and +o.due_at <= ? "
+                f"and {_READY} and coalesce(p.next_at, 0) <= ? order by o.id limit 1",
                 [now, now],
             ).fetchone()
             if found is None:
@@ -344,8 +356,8 @@ class Outbox:
     def mark_retry(self, row: Row, reason: str, delay: float, pause_channel: bool) -> None:
         """Send ``row`` again in ``delay`` seconds (and nothing else to its channel before
         then, when Slack asked for that)."""
-        due = self.clock().timestamp() + delay
         with self.store.transaction() as db:
+            due = self.clock().timestamp() + delay  # read under the write lock, as in claim
             db.execute(
                 "update outbox set state = 'pending', due_at = ?, last_error = ?, "
                 "leased_by = null, lease_until = null where id = ?",
@@ -373,7 +385,7 @@ class Outbox:
         return (
             self.store.db.execute(
                 "select 1 from outbox o where "
-                f"(o.state = 'pending' and o.due_at <= ? and {_READY}) "
+                f"(o.id in {_TURNS} and +o.state = 'pending' and +o.due_at <= ? and {_READY}) "
                 "or (o.state = 'sending' and o.lease_until <= ?) limit 1",
                 [now, now],
             ).fetchone()
@@ -502,6 +514,10 @@ def _pace(db: Database, channel: str, next_at: float) -> None:
     )
 
 
+def _quoted(words: Iterable[str]) -> str:
+    return ", ".join(f"'{word}'" for word in words)
+
+
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
 
@@ -518,6 +534,21 @@ _READY = (
     "(o.update_of is null or (exists (select 1 from outbox t2 where t2.key = o.update_of "
     "and t2.state = 'sent') and not exists (select 1 from outbox y where y.update_of = "
     "o.update_of and y.id < o.id and y.state in ('pending', 'sending'))))"
+)
+# Posts and uploads reach their channel one at a time, in the order they were written: only
+# a channel's oldest row still to be sent (pending, or sending by any deliverer) may go,
+# and a row that failed for good holds nothing back. A response_url reply is the one
+# message of its command, and an update waits by the rules above: they may always go.
+_IN_ORDER: tuple[Route, ...] = ("post", "upload")
+_ANY_ORDER = tuple(route for route in get_args(Route) if route not in _IN_ORDER)
+# The rows that may be sent now, as far as order goes: per channel its oldest, and every
+# other route's pending rows; read from the index of m013_outbox_order alone. A query that
+# reads ``o.id in _TURNS`` marks its other terms on ``o.state`` and ``o.due_at`` with a
+# unary + so that SQLite goes through these few rows instead of every due one.
+_TURNS = (
+    "(select min(id) from outbox where state in ('pending', 'sending') and route in "
+    f"({_quoted(_IN_ORDER)}) group by channel union all select id from outbox where "
+    f"state = 'pending' and route in ({_quoted(_ANY_ORDER)}))"
 )
 
 

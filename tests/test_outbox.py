@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -275,27 +277,38 @@ def test_two_deliverers_on_one_database_send_each_row_once(fresh_store: Store) -
                 sends.append(row.key)
             return Sent()
 
-    # Two stores: as two processes, each with its own connections to the file.
-    other = Store(fresh_store.path)
+    deliver_from_two_stores(fresh_store, Recording, rows=200, channels=10)
+    assert sorted(sends) == sorted(f"k{n}" for n in range(200))
+
+
+def deliver_from_two_stores(
+    store: Store, transport: Callable[[], FakeTransport], rows: int, channels: int
+) -> None:
+    """Enqueue rows k0, k1, ... to ``channels`` channels in turn, and deliver them with three
+    deliverer threads on each of two stores of the file (as two processes, each with its
+    own connections), unpaced and retrying at once, until none is left."""
+    other = Store(store.path)
     try:
-        boxes = [Outbox(fresh_store, _utc_now), Outbox(other, _utc_now)]
-        for number in range(200):
-            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % 10}"))
+        boxes = [Outbox(store, _utc_now), Outbox(other, _utc_now)]
+        for number in range(rows):
+            boxes[0].enqueue(f"k{number}", message(channel=f"C{number % channels}"))
         stop = threading.Event()
         threads = [
-            threading.Thread(target=Deliverer(box, Recording(), pace=0.0).run, args=(stop, 0.001))
+            threading.Thread(
+                target=Deliverer(box, transport(), pace=0.0, first_backoff=0.01).run,
+                args=(stop, 0.001),
+            )
             for box in boxes
             for _ in range(3)
         ]
         for thread in threads:
             thread.start()
-        _wait(lambda: len(sends) >= 200 and boxes[0].backlog().undelivered == 0)
+        _wait(lambda: boxes[0].backlog().undelivered == 0)
         stop.set()
         for thread in threads:
             thread.join()
     finally:
         other.close()
-    assert sorted(sends) == sorted(f"k{n}" for n in range(200))
 
 
 def _utc_now() -> dt.datetime:
@@ -397,3 +410,156 @@ def test_an_update_of_a_purged_message_fails_at_the_sweep(
     outbox.sweep()
     row = outbox.by_key("update:9:ack")
     assert row is not None and row.state == "failed" and "gone" in (row.last_error or "")
+
+
+# --- Order within a channel: head of line per destination -----------------------------------
+
+
+def test_a_failed_send_holds_back_the_younger_rows_of_its_channel_until_it_is_sent(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("raised", message(channel="C1"))
+    outbox.enqueue("acknowledged", message(channel="C1"))
+    outbox.enqueue("other", message(channel="C2"))
+    transport = FakeTransport(plan=[Retry("internal_error")])
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert sender.deliver_one()  # raised: fails, due again in 2 s
+    assert sender.deliver_one()  # other: another channel is not held
+    assert not sender.deliver_one()  # acknowledged is due, but raised must go first
+    assert outbox.by_key("acknowledged").state == "pending"  # type: ignore[union-attr]
+    clock.advance(2.0)
+    while sender.deliver_one():
+        pass
+    assert [key for key, _ in transport.sent] == ["raised", "other", "raised", "acknowledged"]
+
+
+def test_a_row_being_sent_holds_back_its_channel_for_every_deliverer(outbox: Outbox) -> None:
+    outbox.enqueue("a", message(channel="C1"))
+    outbox.enqueue("b", message(channel="C1"))
+    outbox.enqueue("c", message(channel="C2"))
+    first = outbox.claim("one", pace=0.0)
+    assert first is not None and first.key == "a"
+    second = outbox.claim("two", pace=0.0)  # not b while a is on its way
+    assert second is not None and second.key == "c"
+    assert outbox.claim("two", pace=0.0) is None
+    outbox.mark_sent(first, Sent("C1", "1.0"))
+    third = outbox.claim("two", pace=0.0)
+    assert third is not None and third.key == "b"
+
+
+def test_a_permanently_failed_row_does_not_block_its_channel(outbox: Outbox) -> None:
+    outbox.enqueue("a", message(channel="C1"))
+    outbox.enqueue("b", message(channel="C1"))
+    transport = FakeTransport(plan=[Failed("msg_too_long")])
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert sender.deliver_one() and sender.deliver_one()
+    assert [key for key, _ in transport.sent] == ["a", "b"]
+    assert outbox.by_key("b").state == "sent"  # type: ignore[union-attr]
+
+
+def test_an_upload_keeps_its_place_among_the_posts_to_its_channel(
+    outbox: Outbox, clock: ManualClock
+) -> None:
+    outbox.enqueue("digest", message(channel="C1"))
+    outbox.enqueue("chart", dataclasses.replace(message(channel="C1"), route="upload"))
+    transport = FakeTransport(plan=[Retry("internal_error")])
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert sender.deliver_one()
+    assert not sender.deliver_one()  # the chart waits for the digest's text
+    clock.advance(2.0)
+    while sender.deliver_one():
+        pass
+    assert [key for key, _ in transport.sent] == ["digest", "digest", "chart"]
+
+
+def test_an_ask_answer_is_not_held_back_by_posts_to_the_channel_it_was_asked_in(
+    outbox: Outbox,
+) -> None:
+    outbox.enqueue("mention", message(channel="C1"))
+    outbox.enqueue(
+        "ask",
+        dataclasses.replace(
+            message(channel="C1"), route="response_url", response_url="https://hooks/1"
+        ),
+    )
+    transport = FakeTransport(plan=[Retry("internal_error")])
+    sender = deliverer(outbox, transport, pace=0.0)
+    assert sender.deliver_one() and sender.deliver_one()
+    assert [key for key, _ in transport.sent] == ["mention", "ask"]
+
+
+def test_the_next_turn_of_a_channel_counts_from_when_the_claim_got_the_write_lock(
+    fresh_store: Store,
+) -> None:
+    class Watched(ManualClock):
+        """Says when it is read."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.read = threading.Event()
+
+        def __call__(self) -> dt.datetime:
+            self.read.set()
+            return super().__call__()
+
+    clock = Watched()
+    outbox = Outbox(fresh_store, clock)
+    outbox.enqueue("a", message(channel="C1"))
+    outbox.enqueue("b", message(channel="C1"))
+    claimed: list[Row | None] = []
+
+    def claim() -> None:
+        claimed.append(outbox.claim("waiting", pace=1.0))
+        fresh_store.close_thread_connection()
+
+    with fresh_store.transaction():  # another writer holds the lock
+        clock.read.clear()
+        waiting = threading.Thread(target=claim)
+        waiting.start()
+        assert clock.read.wait(10)  # the claim has looked at the clock, then waits
+        clock.advance(0.9)  # ... for 0.9 s
+    waiting.join()
+    (first,) = claimed
+    assert first is not None and first.key == "a"
+    outbox.mark_sent(first, Sent("C1", "1.0"))
+    clock.advance(0.1)  # 1 s after the claim read the clock, 0.1 s after it took the row
+    assert outbox.claim("next", pace=1.0) is None
+    clock.advance(0.9)
+    second = outbox.claim("next", pace=1.0)
+    assert second is not None and second.key == "b"
+
+
+def test_two_deliverers_keep_each_channels_order_through_failures(fresh_store: Store) -> None:
+    sends: list[tuple[str, int]] = []
+    in_flight: set[str] = set()
+    overlaps: list[str] = []
+    failed_once: set[int] = set()
+    lock = threading.Lock()
+
+    class Flaky(FakeTransport):
+        """Fails the first attempt of every third row; notes two sends to one channel at once."""
+
+        def send(self, row: Row, late: bool) -> Delivery:
+            number = int(row.key[1:])
+            with lock:
+                if row.channel in in_flight:
+                    overlaps.append(row.channel)
+                in_flight.add(row.channel)
+            try:
+                time.sleep(0.001)
+                with lock:
+                    if number % 3 == 0 and number not in failed_once:
+                        failed_once.add(number)
+                        return Retry("internal_error")
+                    sends.append((row.channel, number))
+                    return Sent()
+            finally:
+                with lock:
+                    in_flight.discard(row.channel)
+
+    deliver_from_two_stores(fresh_store, Flaky, rows=120, channels=4)
+    assert overlaps == []
+    assert sorted(n for _, n in sends) == list(range(120))  # each once
+    for channel in {c for c, _ in sends}:
+        numbers = [n for c, n in sends if c == channel]
+        assert numbers == sorted(numbers), channel

@@ -19,6 +19,7 @@ import pytest
 
 from bot.config import Settings
 from bot.db import Store
+from bot.outbox import LEASE_SECONDS
 from bot.worker import Tuning
 from tests.slack import signing
 from tests.slack.conftest import SECRET
@@ -196,6 +197,9 @@ def test_sigterm_with_a_backlog_stops_at_once_and_the_next_start_answers_it(
     assert all(len(slack.response_posts(n)) == 1 for n in accepted)
 
 
+# A message on its way at the kill holds its channel until its lease runs out (a channel's
+# messages go in order), then the channel's other messages follow at one a second.
+@pytest.mark.timeout(LEASE_SECONDS + 150)
 def test_escalations_raised_while_slack_is_down_reach_everyone_once_across_a_kill_9(
     settings: Settings, slack: FakeSlack, tmp_path: Path, servers: list[Server]
 ) -> None:
@@ -231,7 +235,7 @@ def test_escalations_raised_while_slack_is_down_reach_everyone_once_across_a_kil
         for n in range(1, 31)
         for key in (f"escalation:{n}:dm:UCM1", f"escalation:{n}:channel:{channel}")
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + LEASE_SECONDS + 90
     while sorted(set(slack.metadata_keys())) != expected:
         assert time.monotonic() < deadline, f"missing: {set(expected) - set(slack.metadata_keys())}"
         time.sleep(0.1)

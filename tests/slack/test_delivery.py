@@ -278,3 +278,27 @@ def test_only_a_late_answer_apologises_for_the_wait(
     (posted,) = slack.messages("CLATE")
     assert ("Sorry for the wait" in json.dumps(posted)) is apologises
     assert posted["blocks"][-1] == blocks[0]
+
+
+def test_after_an_outage_each_channel_gets_its_messages_in_order_each_once(
+    running: Running,
+) -> None:
+    slack, outbox = running.slack, running.services.outbox
+    channels = ("C1", "C2", "C3")
+    assert running.event(mention(99, "C0"), event_id="EvFirst")[0] == 200  # Bolt's auth.test
+    wait_until(lambda: slack.metadata_keys("C0"))
+    with slack.down():  # the answers are written while Slack is down, and retried
+        for number in range(18):
+            event = mention(number, channels[number % 3])
+            assert running.event(event, event_id=f"EvOrder{number}")[0] == 200
+        wait_until(lambda: len(outbox.rows()) == 19)
+        posts = "chat.postMessage"
+        wait_until(lambda: sum(c.status != 200 for c in slack.calls_to(posts)) >= 12)  # retried
+        time.sleep(0.5)  # and down a little longer: the backoffs spread out
+    wait_until(lambda: outbox.backlog().undelivered == 0, timeout=30)
+    written = [r.key for r in sorted(outbox.rows(), key=lambda r: r.id)]  # enqueue order
+    for channel in channels:
+        arrived = slack.metadata_keys(channel)
+        mine = {f"reply:event:EvOrder{n}" for n in range(18) if channels[n % 3] == channel}
+        assert arrived == [key for key in written if key in mine]  # in order, each once
+    assert outbox.backlog().failed == 0
