@@ -1,7 +1,7 @@
 """Measure answer quality on the shared development set, with two baselines in the same run.
 
     python scripts/eval_answers.py [--kb ../shared/eval/kb] [--questions ...] [--semantic auto]
-                                   [--folds 2] [--dump answers.jsonl]
+                                   [--folds 2] [--dump answers.jsonl] [--batch 8]
 
 With ``--folds K`` the engine is also measured out of sample: the questions are split into K
 folds (every K-th question), the weights are refitted (scripts/fit_weights.py) on all folds
@@ -13,7 +13,8 @@ Confident-wrong: answered, but with a wrong entry or for an out-of-scope questio
 
 ``--dump PATH`` writes what the engine said to each question, one JSON line each (answered,
 score, best entry, suggestions with their scores): two runs that should answer alike (e.g.
-before and after a speed-up) are compared with ``diff``.
+before and after a speed-up, or ``--batch 8`` against one at a time) are compared with
+``diff``.
 """
 
 from __future__ import annotations
@@ -82,11 +83,18 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
 
 
 def run_engine(
-    kb: KnowledgeBase, questions: list[dict], dump: list[dict] | None = None
+    kb: KnowledgeBase, questions: list[dict], dump: list[dict] | None = None, batch: int = 1
 ) -> list[Outcome]:
+    """What the engine did with each question; with ``batch`` > 1 it answers that many at
+    a time (``KnowledgeBase.answer_many``, as a worker does), which must not change a thing."""
+    answers = []
+    for start in range(0, len(questions), batch):
+        texts = [q["q"] for q in questions[start : start + batch]]
+        answers += kb.answer_many(texts) if batch > 1 else [kb.answer(t) for t in texts]
     outcomes = []
-    for q in questions:
-        answer = kb.answer(q["q"])
+    for q, answer in zip(questions, answers, strict=True):
+        if isinstance(answer, Exception):
+            raise answer
         if dump is not None:
             dump.append(
                 {
@@ -216,6 +224,9 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
     parser.add_argument("--dump", help="write the engine's answer to each question (JSON lines)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="answer this many questions at a time, as a worker"
+    )
     add_calibration_extra(parser)  # used by --folds
     args = parser.parse_args()
 
@@ -228,7 +239,7 @@ def main() -> int:
             kb.threshold = args.threshold
         kb.import_entries(entries)
         answers: list[dict] = []
-        engine = run_engine(kb, questions, answers)
+        engine = run_engine(kb, questions, answers, args.batch)
         if args.dump:
             lines = (json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
             Path(args.dump).write_text("".join(lines), encoding="utf-8")

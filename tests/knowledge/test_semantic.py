@@ -124,3 +124,36 @@ def test_start_up_embeds_entries_seeded_while_the_layer_was_off(
     )
     assert semantic.store.db.table("entry_vectors").count == 2 * seeded
     semantic.close()
+
+
+def test_questions_answered_together_get_the_answers_they_get_alone(
+    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker answers the questions waiting together: e5 embeds them in one call, and not
+    a score changes (USE embeds each alone: its vectors of a batch differ in the 7th decimal)."""
+    from threadpoolctl import threadpool_limits
+
+    from bot.errors import InvalidInput
+    from bot.knowledge.semantic import load_models
+
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the limit afterwards
+        use, e5 = load_models("auto")
+    assert use is not None and e5 is not None
+    kb = KnowledgeBase(fresh_store, embedder=use, reranker=e5)
+    kb.import_entries(fixture_entries)
+    questions = [
+        "Iemand heeft ons Instagram-account overgenomen en post rare dingen",
+        "Who is allowed to post on behalf of the company?",
+        "   ",
+        "What is the capital of France?",
+        "Who is allowed to post on behalf of the company?",
+    ]
+    calls: list[int] = []
+    queries = e5.queries
+    monkeypatch.setattr(e5, "queries", lambda texts: calls.append(len(texts)) or queries(texts))
+    together = kb.answer_many(questions)
+    assert calls == [3]  # the distinct questions, in one call
+    assert isinstance(together[2], InvalidInput)
+    alone = [kb.answer(q) for q in questions if q.strip()]
+    assert [a for a in together if not isinstance(a, InvalidInput)] == alone
+    assert len(calls) == 1 + len(alone)
