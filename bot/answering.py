@@ -3,6 +3,11 @@
 One accepted question becomes, in one transaction, a stored question (or a small-talk
 reply), an outbox row with its reply, and a done intake row. A question that fails
 unexpectedly is tried again a few times, then its asker gets an apology instead of silence.
+
+An answerer takes up to ``batch`` waiting questions at a time, so that the engine embeds
+them together (cheaper a question), and stores each in its own transaction as it is
+answered: a worker that dies halfway has stored those before, and the others are taken
+over when their lease runs out.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import Any, Protocol
 
 from bot import outbox
 from bot.crisis import Crisis, CrisisCheck
-from bot.errors import BotError
+from bot.errors import BotError, InvalidInput
 from bot.i18n import t
 from bot.intake import Intake, Request, Taken
+from bot.knowledge import Answer
 from bot.knowledge.text import detect_language
 from bot.questions import Asked, QuestionService, small_talk
 
@@ -50,8 +56,10 @@ class Answerer:
         default_lang: str,
         retry_delay: float = 5.0,
         crisis: CrisisCheck | None = None,
+        batch: int = 1,
     ) -> None:
         self.crisis = crisis
+        self.batch = max(1, batch)
         self.retry_delay = retry_delay
         self.intake = intake
         self.questions = questions
@@ -59,25 +67,42 @@ class Answerer:
         self.default_lang = default_lang
         self.holder = uuid.uuid4().hex
 
-    def answer_one(self) -> bool:
-        """Answer the oldest waiting question; False when none was waiting."""
-        taken = self.intake.claim(self.holder)
-        if taken is None:
-            return False
-        try:
-            self._answer(taken)
-        except Exception as error:  # noqa: BLE001 - retried, then the asker is told
-            self._failed(taken, error)
-        return True
+    def answer_waiting(self) -> int:
+        """Answer the oldest waiting questions, up to ``batch``; how many (0: none waited)."""
+        batch = self.intake.claim_many(self.holder, self.batch)
+        answers = self._answer_together(batch)
+        for taken in batch:
+            try:
+                self._answer(taken, answers.get(taken.id))
+            except Exception as error:  # noqa: BLE001 - retried, then the asker is told
+                self._failed(taken, error)
+        return len(batch)
 
-    def _answer(self, taken: Taken) -> None:
+    def _answer_together(self, batch: list[Taken]) -> dict[int, Answer | InvalidInput]:
+        """The engine's answers to the questions in ``batch`` (small talk left out), from
+        one call; empty when there are fewer than two, or when that call failed: each is
+        then answered alone, so a question that breaks the engine fails alone."""
+        asked = [taken for taken in batch if not small_talk(taken.request.text)]
+        if len(asked) < 2:
+            return {}
+        try:
+            answers = self.questions.kb.answer_many([taken.request.text for taken in asked])
+        except Exception:  # noqa: BLE001 - answered one by one instead
+            log.warning("answering %d questions together failed; one by one", len(asked),
+                        exc_info=True)  # fmt: skip
+            return {}
+        return {taken.id: answer for taken, answer in zip(asked, answers, strict=True)}
+
+    def _answer(self, taken: Taken, answered: Answer | InvalidInput | None = None) -> None:
         request = taken.request
         chat = small_talk(request.text)
         if chat:
             self._reply_text(taken, t(chat.reply, chat.lang or self.default_lang), chat.lang)
             return
         try:
-            answer = self.questions.kb.answer(request.text)
+            if isinstance(answered, InvalidInput):
+                raise answered
+            answer = answered if answered is not None else self.questions.kb.answer(request.text)
         except BotError as error:  # e.g. an empty question: the user is told why
             self._reply_text(taken, str(error), detect_language(request.text, self.default_lang))
             return
@@ -96,7 +121,7 @@ class Answerer:
         """Answer until ``stop`` is set, checking every ``idle`` seconds when none waits."""
         while not stop.is_set():
             try:
-                busy = self.answer_one()
+                busy = self.answer_waiting() > 0
             except Exception:  # noqa: BLE001 - e.g. the database is briefly unusable
                 log.exception("answering failed; trying again in a second")
                 busy = False

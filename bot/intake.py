@@ -13,6 +13,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -146,6 +147,12 @@ class Intake:
 
     def claim(self, holder: str, lease: float = LEASE_SECONDS) -> Taken | None:
         """Take the oldest waiting row (or one whose worker's lease ran out); None if none."""
+        taken = self.claim_many(holder, 1, lease)
+        return taken[0] if taken else None
+
+    def claim_many(self, holder: str, limit: int, lease: float = LEASE_SECONDS) -> list[Taken]:
+        """Take up to ``limit`` of the oldest waiting rows (and rows whose worker's lease ran
+        out), each leased for ``lease`` seconds; oldest first, empty if none."""
         now = self.clock().timestamp()
         db = self.store.db
         waiting = db.execute(
@@ -154,25 +161,22 @@ class Intake:
             [now],
         ).fetchone()
         if waiting is None:  # the common case takes no write lock
-            return None
+            return []
         with self.store.transaction() as db:
-            row = db.execute(
+            rows = db.execute(
                 "select id, key, text, user_id, channel_id, surface, thread_ts, response_url, "
                 "received_at, attempts from intake where state = 'queued' "
-                "or (state = 'taken' and taken_until <= ?) order by id limit 1",
-                [now],
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "update intake set state = 'taken', taken_by = ?, taken_until = ?, "
-                "attempts = attempts + 1 where id = ?",
-                [holder, now + lease, row[0]],
-            )
-        (row_id, key, text, user, channel, surface, thread_ts, response_url, received,
-         attempts) = row  # fmt: skip
-        request = Request(key, text, user, channel, surface, thread_ts, response_url)
-        return Taken(row_id, request, dt.datetime.fromisoformat(received), attempts + 1)
+                "or (state = 'taken' and taken_until <= ?) order by id limit ?",
+                [now, max(1, limit)],
+            ).fetchall()
+            if rows:  # else another worker took them since the look above
+                marks = ",".join("?" * len(rows))
+                db.execute(
+                    "update intake set state = 'taken', taken_by = ?, taken_until = ?, "
+                    f"attempts = attempts + 1 where id in ({marks})",
+                    [holder, now + lease, *(row[0] for row in rows)],
+                )
+        return [_taken(row) for row in rows]
 
     def finish(self, db: Database, taken: Taken, question_id: int | None) -> None:
         """Mark ``taken`` done inside the caller's transaction (the one that stores its
@@ -222,6 +226,14 @@ def _row(request: Request, received_at: str) -> tuple[str | None, ...]:
         request.response_url,
         received_at,
     )
+
+
+def _taken(row: tuple[Any, ...]) -> Taken:
+    """A row as claimed: ``attempts`` counts this take."""
+    (row_id, key, text, user, channel, surface, thread_ts, response_url, received,
+     attempts) = row  # fmt: skip
+    request = Request(key, text, user, channel, surface, thread_ts, response_url)
+    return Taken(row_id, request, dt.datetime.fromisoformat(received), attempts + 1)
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -18,12 +18,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Tuning:
-    """How a worker runs: threads answering and delivering, the pace per channel, how often
-    idle threads look for work, how often the scheduler looks at its jobs, and how long a
+    """How a worker runs: threads answering and delivering, the questions an answering
+    thread takes at a time (embedded together), the pace per channel, how often idle
+    threads look for work, how often the scheduler looks at its jobs, and how long a
     question that failed waits before it is tried again (times the attempts so far), and
     the outbox's first wait after a failed send (doubled each time)."""
 
     answer_threads: int = 1
+    answer_batch: int = 8
     deliver_threads: int = 4
     pace: float = PACE_SECONDS
     idle: float = 0.05
@@ -47,6 +49,7 @@ class Worker:
             services.settings.default_lang,
             tuning.retry_delay,
             crisis=services.crisis,
+            batch=tuning.answer_batch,
         )
         self.deliverer = Deliverer(
             services.outbox,

@@ -83,8 +83,9 @@ class Server:
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def cpu_seconds(self) -> float:
-        """CPU seconds used so far by the server and its workers (0 without psutil)."""
+    def cpu_seconds(self, workers: bool = True) -> float:
+        """CPU seconds used so far by the server and its workers, or by the server process
+        alone (0 without psutil)."""
         try:
             import psutil
         except ImportError:
@@ -92,7 +93,7 @@ class Server:
         total = 0.0
         try:
             process = psutil.Process(self.process.pid)
-            for p in [process, *process.children(recursive=True)]:
+            for p in [process, *(process.children(recursive=True) if workers else [])]:
                 try:
                     times = p.cpu_times()
                     total += times.user + times.system
@@ -364,6 +365,8 @@ class Intake:
     response_posts: int = 0
     duplicated: int = 0
     cpu: float = 0.0
+    server_cpu: float = 0.0
+    own_cpu: float = 0.0
     others: float | None = None
 
 
@@ -411,7 +414,7 @@ def intake(args: argparse.Namespace, mode: str, workers: int, texts: list[str]) 
                 file=sys.stderr,
             )
             others = OtherLoad(server)
-            cpu = server.cpu_seconds()
+            cpu, server_cpu, own_cpu = server.cpu_seconds(), server.cpu_seconds(False), _own_cpu()
             backlog: list[int] = []
             sending = threading.Event()
             sending.set()
@@ -460,6 +463,8 @@ def intake(args: argparse.Namespace, mode: str, workers: int, texts: list[str]) 
             watching.join()
             result.others = others.share()
             result.cpu = server.cpu_seconds() - cpu
+            result.server_cpu = server.cpu_seconds(False) - server_cpu
+            result.own_cpu = _own_cpu() - own_cpu
             result.peak_backlog = max(backlog, default=0)
             _answers(db, first_id, result)
             db.close()
@@ -469,6 +474,11 @@ def intake(args: argparse.Namespace, mode: str, workers: int, texts: list[str]) 
         result.response_posts = len(posts)
         result.duplicated = sum(n - 1 for n in posts.values())
     return result
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process so far: the requests it sends and the fake Slack."""
+    return sum(os.times()[:2])
 
 
 def _answers(db: sqlite3.Connection, first_id: int, result: Intake) -> None:
@@ -497,9 +507,10 @@ def report_intake(args: argparse.Namespace, runs: list[Intake]) -> None:
         "| semantic | workers | sent/s | ack p50 / p99 ms | answered | answers/s | keeps up "
         "| peak backlog | backlog at last question | last answer delivered after s "
         "| accepted → answered p50 / p99 s | accepted → delivered p50 / p99 s "
-        "| delivered (dup) | socialbot CPU s | other processes' CPU |"
+        "| delivered (dup) | socialbot CPU s | server CPU ms a request "
+        "| workers' CPU ms an answer | benchmark's own CPU s | other processes' CPU |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         rate = r.sent / r.send_seconds if r.send_seconds else float("nan")
         keeps_up = r.finished and r.backlog_at_last <= args.rate and r.after_last < 2.0
@@ -514,13 +525,19 @@ def report_intake(args: argparse.Namespace, runs: list[Intake]) -> None:
             f"{r.backlog_at_last} | {after} | "
             f"{_percentile(r.waits, 0.5):.2f} / {_percentile(r.waits, 0.99):.2f} | "
             f"{_percentile(r.deliveries, 0.5):.2f} / {_percentile(r.deliveries, 0.99):.2f} | "
-            f"{r.response_posts} ({r.duplicated}) | {r.cpu:.0f} | {_share(r.others)} |"
+            f"{r.response_posts} ({r.duplicated}) | {r.cpu:.0f} | "
+            f"{r.server_cpu / max(r.sent, 1) * 1000:.1f} | "
+            f"{(r.cpu - r.server_cpu) / max(r.answered, 1) * 1000:.1f} | {r.own_cpu:.0f} | "
+            f"{_share(r.others)} |"
         )
     print(
         "\nAnswers/s: questions answered into the outbox over the time from the first "
         "question's acceptance to the last answer. Keeps up: every answer delivered within "
         "2 s of the last question, with at most one second's questions waiting at that "
-        "moment. Peak backlog: questions accepted and not yet answered, sampled every 0.25 s."
+        "moment. Peak backlog: questions accepted and not yet answered, sampled every 0.25 s. "
+        "Server CPU: the acks (the server process alone); workers' CPU: answering and "
+        "delivering, with the idle threads' polling; benchmark's own CPU: the requests it "
+        "sends and the fake Slack, on the same cores."
     )
 
 

@@ -1,7 +1,7 @@
 """Measure answer quality on the shared development set, with two baselines in the same run.
 
     python scripts/eval_answers.py [--kb ../shared/eval/kb] [--questions ...] [--semantic auto]
-                                   [--folds 2]
+                                   [--folds 2] [--dump answers.jsonl] [--batch 8]
 
 With ``--folds K`` the engine is also measured out of sample: the questions are split into K
 folds (every K-th question), the weights are refitted (scripts/fit_weights.py) on all folds
@@ -10,11 +10,17 @@ but one and the held-out fold is answered with them; the table pools the held-ou
 Accuracy: the right entry at top-1 when answered, or an abstention when no entry answers.
 hit@3: the right entry among the answer and the suggestions (in-scope questions only).
 Confident-wrong: answered, but with a wrong entry or for an out-of-scope question.
+
+``--dump PATH`` writes what the engine said to each question, one JSON line each (answered,
+score, best entry, suggestions with their scores): two runs that should answer alike (e.g.
+before and after a speed-up, or ``--batch 8`` against one at a time) are compared with
+``diff``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 import tempfile
@@ -76,10 +82,30 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
     }
 
 
-def run_engine(kb: KnowledgeBase, questions: list[dict]) -> list[Outcome]:
+def run_engine(
+    kb: KnowledgeBase, questions: list[dict], dump: list[dict] | None = None, batch: int = 1
+) -> list[Outcome]:
+    """What the engine did with each question; with ``batch`` > 1 it answers that many at
+    a time (``KnowledgeBase.answer_many``, as a worker does), which must not change a thing."""
+    answers = []
+    for start in range(0, len(questions), batch):
+        texts = [q["q"] for q in questions[start : start + batch]]
+        answers += kb.answer_many(texts) if batch > 1 else [kb.answer(t) for t in texts]
     outcomes = []
-    for q in questions:
-        answer = kb.answer(q["q"])
+    for q, answer in zip(questions, answers, strict=True):
+        if isinstance(answer, Exception):
+            raise answer
+        if dump is not None:
+            dump.append(
+                {
+                    "q": q["q"],
+                    "lang": answer.lang,
+                    "answered": answer.answered,
+                    "score": answer.score,
+                    "best": answer.best.entry.id if answer.best else None,
+                    "suggestions": [[h.entry.id, h.score] for h in answer.suggestions],
+                }
+            )
         top3 = ([answer.best.entry.id] if answer.best else []) + [
             h.entry.id for h in answer.suggestions
         ]
@@ -197,6 +223,10 @@ def main() -> int:
     parser.add_argument("--semantic", default="auto", choices=SEMANTIC_MODES)
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--folds", type=int, default=0, help="also report K-fold CV (K ≥ 2)")
+    parser.add_argument("--dump", help="write the engine's answer to each question (JSON lines)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="answer this many questions at a time, as a worker"
+    )
     add_calibration_extra(parser)  # used by --folds
     args = parser.parse_args()
 
@@ -208,7 +238,11 @@ def main() -> int:
         if args.threshold is not None:
             kb.threshold = args.threshold
         kb.import_entries(entries)
-        engine = run_engine(kb, questions)
+        answers: list[dict] = []
+        engine = run_engine(kb, questions, answers, args.batch)
+        if args.dump:
+            lines = (json.dumps(a, ensure_ascii=False) + "\n" for a in answers)
+            Path(args.dump).write_text("".join(lines), encoding="utf-8")
         held_out = (
             cross_validate(kb, questions, args.folds, load_questions(args.calibration_extra, kb))
             if args.folds >= 2

