@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db import Store  # noqa: E402
 from bot.outbox import Message, Outbox  # noqa: E402
 from bot.questions import small_talk, utc_now  # noqa: E402
+from scripts.machine_load import OtherLoad  # noqa: E402
 from tests.slack import signing  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 
@@ -165,36 +166,6 @@ def _healthy(url: str) -> bool:
 # -- measuring --------------------------------------------------------------------------------
 
 
-class OtherLoad:
-    """The share of the machine's CPU used by processes other than this one and ``server``,
-    from now until :meth:`share` (Linux; None elsewhere)."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.start = (_busy(), self._ours())
-
-    def _ours(self) -> float:
-        return sum(os.times()[:2]) + self.server.cpu_seconds()
-
-    def share(self) -> float | None:
-        (first, ours0), now, ours = self.start, _busy(), self._ours()
-        if first is None or now is None:
-            return None
-        capacity = (now[1] - first[1]) * (os.cpu_count() or 1)
-        return max(0.0, (now[0] - first[0]) - (ours - ours0)) / capacity if capacity else None
-
-
-def _busy() -> tuple[float, float] | None:
-    """CPU seconds the whole machine has been busy, and the time now (Linux)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(x) for x in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK"), time.monotonic()
-
-
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[round(share * (len(ordered) - 1))] if ordered else float("nan")
@@ -245,7 +216,7 @@ def drain(args: argparse.Namespace, outage: float) -> Drain:
             print(f"drain, {name}: {args.messages} messages…", file=sys.stderr)
             store = Store(server.db_path)
             outbox = Outbox(store, utc_now)
-            others = OtherLoad(server)
+            others = OtherLoad(lambda: sum(os.times()[:2]) + server.cpu_seconds())
             cpu = server.cpu_seconds()
             if outage:
                 slack.set_down(True)
@@ -413,7 +384,7 @@ def intake(args: argparse.Namespace, mode: str, workers: int, texts: list[str]) 
                 f"{args.rate:g}/s…",
                 file=sys.stderr,
             )
-            others = OtherLoad(server)
+            others = OtherLoad(lambda: sum(os.times()[:2]) + server.cpu_seconds())
             cpu, server_cpu, own_cpu = server.cpu_seconds(), server.cpu_seconds(False), _own_cpu()
             backlog: list[int] = []
             sending = threading.Event()

@@ -51,6 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.machine_load import OtherLoad, process_tree_seconds  # noqa: E402
 from tests.slack import signing  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 
@@ -287,7 +288,7 @@ def bench(target: str, slack: FakeSlackProcess, args: argparse.Namespace) -> dic
                     os.kill(process.pid or 0, signal.SIGUSR1)
                     time.sleep(0.2)
 
-            others = OtherLoad([process.pid or 0, slack.pid or 0])
+            others = OtherLoad(lambda: process_tree_seconds([process.pid or 0, slack.pid or 0]))
             result = measure(url, slack, args.requests, args.concurrency, warmed)
             result["others"] = others.share()
             if not socialbot:
@@ -319,49 +320,6 @@ def _kill_tree(pid: int) -> None:
             process.kill()
         except psutil.Error:
             continue
-
-
-class OtherLoad:
-    """The share of the machine's CPU used by processes other than this one and the trees
-    of ``pids``, from now until :meth:`share` (Linux; None elsewhere)."""
-
-    def __init__(self, pids: list[int]) -> None:
-        self.pids = pids
-        self.start = (_busy(), self._ours())
-
-    def _ours(self) -> float:
-        try:
-            import psutil
-        except ImportError:
-            return 0.0
-        total = sum(os.times()[:2])
-        for pid in self.pids:
-            try:
-                process = psutil.Process(pid)
-                for p in [process, *process.children(recursive=True)]:
-                    times = p.cpu_times()
-                    total += times.user + times.system
-            except psutil.Error:
-                continue
-        return total
-
-    def share(self) -> float | None:
-        (first, ours0), now, ours = self.start, _busy(), self._ours()
-        if first is None or now is None:
-            return None
-        capacity = (now[1] - first[1]) * (os.cpu_count() or 1)
-        return max(0.0, (now[0] - first[0]) - (ours - ours0)) / capacity if capacity else None
-
-
-def _busy() -> tuple[float, float] | None:
-    """CPU seconds the whole machine has been busy, and the time now (Linux)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(x) for x in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK"), time.monotonic()
 
 
 def _started(process: mp.Process, ports: mp.Queue[Any]) -> int:
