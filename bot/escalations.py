@@ -505,18 +505,16 @@ class EscalationService:
         now: dt.datetime,
     ) -> None:
         """Update every copy of the notice to ``escalation``'s state and tell the reporter."""
-        content = messages.notice(escalation, Notice())
-        for key, channel in _copies(db, escalation.id):
-            update = outbox.Message(
-                kind="escalation_update",
-                route="update",
-                channel=channel,
-                content=content,
-                lang=escalation.lang,
-                about=f"{escalation.reference} {what}: update of {key}",
-                update_of=key,
-            )
-            outbox.enqueue(db, f"{key}:{what}", update, now)
+        edit = outbox.Message(
+            kind="escalation_update",
+            route="update",
+            channel="",
+            content=messages.notice(escalation, Notice()),
+            lang=escalation.lang,
+            about=f"{escalation.reference} {what}",
+        )
+        # every notice about it, first notices and reminders
+        outbox.enqueue_edits(db, "escalation", f"escalation:{escalation.id}:", edit, what, now)
         self._enqueue(
             db,
             f"escalation-{what}:{escalation.id}",
@@ -643,20 +641,6 @@ class EscalationService:
             "values (?, ?, ?, ?, ?)",
             [escalation_id, _iso(now), kind, actor, detail],
         )
-
-
-def _copies(db: Database, escalation_id: int) -> list[tuple[str, str]]:
-    """The outbox keys and recipients of every notice about the escalation (first notices
-    and reminders), the messages an acknowledgement or resolution edits."""
-    prefix = f"escalation:{escalation_id}:"
-    return [
-        (key, channel)
-        for key, channel in db.execute(
-            "select key, channel from outbox where substr(key, 1, ?) = ? and kind = 'escalation' "
-            "order by id",
-            [len(prefix), prefix],
-        ).fetchall()
-    ]
 
 
 def _with_question(

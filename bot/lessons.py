@@ -25,7 +25,7 @@ from bot.db import Store
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import t
 from bot.knowledge import Entry, KnowledgeBase
-from bot.outbox import Message, enqueue
+from bot.outbox import Message, enqueue, enqueue_edits
 from bot.teaching import NewEntry, Teaching
 
 Clock = Callable[[], dt.datetime]
@@ -404,23 +404,16 @@ class Lessons:
     def _close_reviews(self, db: Database, draft: LessonDraft, now: dt.datetime) -> None:
         """Edit every manager's review DM of ``draft`` to say how it was reviewed and by
         whom, without its buttons, so that no other manager reviews it again."""
+        edit = Message(
+            kind="lesson_reviewed",
+            route="update",
+            channel="",
+            content=self.messages.reviewed(draft),
+            lang=draft.lang,
+            about=f"lesson {draft.id} {draft.state}",
+        )
         prefix = f"lesson-review:{draft.id}:"
-        content = self.messages.reviewed(draft)
-        for key, channel in db.execute(
-            "select key, channel from outbox "
-            "where substr(key, 1, ?) = ? and kind = 'lesson_review'",
-            [len(prefix), prefix],
-        ).fetchall():
-            update = Message(
-                kind="lesson_reviewed",
-                route="update",
-                channel=channel,
-                content=content,
-                lang=draft.lang,
-                about=f"lesson {draft.id} {draft.state}: update of {key}",
-                update_of=key,
-            )
-            enqueue(db, f"{key}:{draft.state}", update, now)
+        enqueue_edits(db, "lesson_review", prefix, edit, draft.state, now)
 
     def _tell_submitter(
         self, db: Database, draft: LessonDraft, what: str, content: dict[str, Any], now: dt.datetime

@@ -42,7 +42,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, get_args
 
 from sqlite_utils import Database
@@ -193,6 +193,22 @@ def enqueue(db: Database, key: str, message: Message, now: dt.datetime) -> bool:
         ],
     )
     return cursor.rowcount == 1
+
+
+def enqueue_edits(
+    db: Database, kind: str, prefix: str, edit: Message, suffix: str, now: dt.datetime
+) -> None:
+    """Edit every message of ``kind`` whose key starts with ``prefix`` (e.g. each manager's
+    copy of one notice) as ``edit`` says, inside the caller's transaction: an update row
+    for each, keyed ``<its key>:<suffix>``, sent once that message itself is sent."""
+    copies = db.execute(
+        "select key, channel from outbox where substr(key, 1, ?) = ? and kind = ? order by id",
+        [len(prefix), prefix, kind],
+    ).fetchall()
+    for key, channel in copies:
+        about = f"{edit.about}: update of {key}"
+        update = replace(edit, route="update", channel=channel, about=about, update_of=key)
+        enqueue(db, f"{key}:{suffix}", update, now)
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random, first: float = 2.0) -> float:
